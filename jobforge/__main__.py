@@ -1,0 +1,3 @@
+from jobforge.cli import main
+
+main()

@@ -1,0 +1,209 @@
+// jobforge dashboard: live updates over WS /api/v1/events, and small form helpers.
+// Hand-written, no build step, no dependencies. Every value from the server is written with
+// textContent (never innerHTML), except the job detail fragment, which the server renders
+// with Jinja's autoescaping.
+(() => {
+  "use strict";
+
+  const body = document.body;
+  const page = body.dataset.page;
+  const liveStatus = document.getElementById("live-status");
+  const FINAL = new Set(["completed", "dead", "cancelled"]);
+  const STATES = ["pending", "scheduled", "running", "completed", "failed", "dead", "cancelled"];
+
+  function text(el, value) { if (el) el.textContent = String(value); }
+  function safeState(s) { return STATES.includes(s) ? s : "unknown"; }
+  function setStatus(state, label) {
+    if (!liveStatus) return;
+    liveStatus.dataset.state = state;
+    liveStatus.textContent = label;
+  }
+
+  // ---- throttled refresh: at most once per second, plus a slow timer -------------------
+  // The slow timer also covers a worker in another process on a SQLite file, whose events
+  // cannot reach this server.
+  function throttled(fn, ms) {
+    let timer = null, pending = false;
+    return function run() {
+      if (timer) { pending = true; return; }
+      fn();
+      timer = setTimeout(() => { timer = null; if (pending) { pending = false; run(); } }, ms);
+    };
+  }
+
+  // ---- the WebSocket ----------------------------------------------------------------------
+  let retryMs = 500;
+  function connect(onEvents, onOpen) {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${proto}//${location.host}/api/v1/events`);
+    socket.onopen = () => { retryMs = 500; setStatus("live", "live"); onOpen(); };
+    socket.onmessage = (m) => {
+      let msg;
+      try { msg = JSON.parse(m.data); } catch { return; }
+      if (msg.type === "events") onEvents(msg);
+    };
+    socket.onclose = () => {
+      setStatus("retrying", "reconnecting…");
+      setTimeout(() => connect(onEvents, onOpen), retryMs);
+      retryMs = Math.min(retryMs * 2, 10000);
+    };
+  }
+
+  // ---- overview ---------------------------------------------------------------------------
+  function drawChart(series) {
+    const svg = document.getElementById("throughput");
+    if (!svg) return;
+    const [, , w, h] = svg.getAttribute("viewBox").split(" ").map(Number);
+    let peak = 0, totalC = 0, totalF = 0;
+    for (const [, c, f] of series) { peak = Math.max(peak, c, f); totalC += c; totalF += f; }
+    const scale = peak ? (h - 4) / peak : 0;
+    const step = w / Math.max(series.length - 1, 1);
+    const points = (i) => series.map((s, x) => `${(x * step).toFixed(1)},${(h - 2 - s[i] * scale).toFixed(1)}`).join(" ");
+    svg.querySelector("polyline.completed").setAttribute("points", points(1));
+    svg.querySelector("polyline.failed").setAttribute("points", points(2));
+    text(document.querySelector('[data-chart="total_completed"]'), totalC);
+    text(document.querySelector('[data-chart="total_failed"]'), totalF);
+    text(document.querySelector('[data-chart="peak"]'), peak);
+  }
+
+  function row(cells) {
+    const tr = document.createElement("tr");
+    for (const [value, cls] of cells) {
+      const td = document.createElement("td");
+      if (cls) td.className = cls;
+      td.textContent = String(value);
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function fillRows(tbody, items, toCells, empty, cols) {
+    if (!tbody) return;
+    const rows = items.map((item) => row(toCells(item)));
+    if (!rows.length) {
+      const tr = row([[empty, "muted"]]);
+      tr.firstChild.colSpan = cols;
+      rows.push(tr);
+    }
+    tbody.replaceChildren(...rows);
+  }
+
+  function renderOverview(data) {
+    for (const state of STATES) text(document.querySelector(`[data-count="${state}"]`), data.counts[state] ?? 0);
+    text(document.querySelector('[data-field="completed_last_minute"]'), data.completed_last_minute);
+    text(document.querySelector('[data-field="failed_last_minute"]'), data.failed_last_minute);
+    fillRows(document.getElementById("queue-rows"), data.queues,
+      (q) => [[q.name], [q.length, "num"], [q.running, "num"], [q.paused ? "paused" : "active"]], "No queues yet.", 4);
+    if (data.workers) {
+      fillRows(document.getElementById("worker-rows"), data.workers,
+        (w) => [[w.host], [w.pid, "num"], [w.queues.join(", ")], [`${w.running} / ${w.concurrency}`, "num"],
+          [w.last_seen_at.replace("T", " ").slice(0, 19)]],
+        "No worker seen in the last two minutes.", 5);
+    }
+    drawChart(data.throughput);
+  }
+
+  function startOverview() {
+    const refresh = throttled(() => {
+      fetch("/ui/overview.json", { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+        .then(renderOverview)
+        .catch(() => {});
+    }, 1000);
+    setInterval(refresh, 5000);
+    connect(refresh, refresh);
+  }
+
+  // ---- jobs table and dead letters ----------------------------------------------------------
+  function updateRows(msg) {
+    let unseen = 0;
+    for (const job of msg.jobs) {
+      const tr = document.querySelector(`tr[data-job-id="${CSS.escape(job.job_id)}"]`);
+      if (!tr) { if (job.event === "job_submitted") unseen += 1; continue; }
+      const badge = tr.querySelector("[data-status]");
+      if (badge) {
+        const state = safeState(job.status);
+        badge.className = `badge state-${state}`;
+        badge.textContent = state;
+        badge.hidden = false;
+      }
+      const attempts = tr.querySelector("[data-attempts]");
+      if (attempts) {
+        const max = attempts.textContent.split("/")[1];
+        attempts.textContent = max ? `${job.attempt} / ${max.trim()}` : String(job.attempt);
+      }
+      tr.classList.remove("flash-row");
+      void tr.offsetWidth; // restart the highlight animation
+      tr.classList.add("flash-row");
+    }
+    const notice = document.getElementById("new-jobs");
+    if (notice && unseen && body.dataset.firstPage === "yes") notice.hidden = false;
+  }
+
+  function startTable() {
+    const all = document.getElementById("select-all");
+    const count = document.getElementById("selected-count");
+    const boxes = () => Array.from(document.querySelectorAll('input[name="ids"]'));
+    const recount = () => text(count, boxes().filter((b) => b.checked).length);
+    if (all) all.addEventListener("change", () => { for (const b of boxes()) b.checked = all.checked; recount(); });
+    document.addEventListener("change", (e) => { if (e.target.name === "ids") recount(); });
+    recount();
+    connect(updateRows, () => {});
+  }
+
+  // ---- one job ------------------------------------------------------------------------------
+  function startJob() {
+    const id = body.dataset.jobId;
+    const live = document.getElementById("job-live");
+    const refresh = throttled(() => {
+      fetch(`/jobs/${encodeURIComponent(id)}?fragment=1`, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => {
+          // Keep open tracebacks open across the swap.
+          const open = new Set(Array.from(live.querySelectorAll("details[open] summary")).map((s) => s.textContent));
+          live.innerHTML = html; // rendered by the server with autoescaping
+          for (const s of live.querySelectorAll("details summary")) if (open.has(s.textContent)) s.parentElement.open = true;
+        })
+        .catch(() => {});
+    }, 500);
+    const onEvents = (msg) => {
+      const mine = msg.jobs.filter((j) => j.job_id === id);
+      if (!mine.length) return;
+      const badge = document.getElementById("job-status");
+      const state = safeState(mine[mine.length - 1].status);
+      if (badge) { badge.className = `badge state-${state}`; badge.textContent = state; badge.dataset.status = state; }
+      refresh();
+    };
+    setInterval(() => {
+      const badge = document.getElementById("job-status");
+      if (!badge || !FINAL.has(badge.dataset.status)) refresh();
+    }, 5000);
+    connect(onEvents, refresh);
+  }
+
+  // ---- create form: the payload must be a JSON object before it is sent ---------------------
+  function startCreate() {
+    const form = document.getElementById("create-form");
+    if (!form) return;
+    const area = document.getElementById("c-payload");
+    const msg = document.getElementById("c-payload-msg");
+    const check = () => {
+      let error = "";
+      try {
+        const value = JSON.parse(area.value || "{}");
+        if (value === null || typeof value !== "object" || Array.isArray(value)) error = "The payload must be a JSON object, like {\"to\": \"a@b.c\"}.";
+      } catch (e) { error = `Not valid JSON: ${e.message}`; }
+      area.setAttribute("aria-invalid", error ? "true" : "false");
+      msg.className = error ? "error-text" : "hint";
+      msg.textContent = error || "Valid JSON object.";
+      return !error;
+    };
+    area.addEventListener("blur", check);
+    form.addEventListener("submit", (e) => { if (!check()) { e.preventDefault(); area.focus(); } });
+    connect(() => {}, () => {});
+  }
+
+  const starters = { overview: startOverview, jobs: startTable, dlq: startTable, job: startJob, create: startCreate };
+  if (liveStatus && starters[page]) starters[page]();
+  else if (liveStatus) connect(() => {}, () => {});
+})();

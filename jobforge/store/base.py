@@ -1,0 +1,349 @@
+"""`SqlStore`: the bookkeeping both backends share; each backend adds only what differs.
+
+A backend supplies its engine, its clock, how it turns a transaction into a write
+transaction, how job arrivals are announced, and which driver errors mean "the database is
+unreachable". Every operation here is one transaction around statements from
+`jobforge.store.sql`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from jobforge.domain.errors import StoreUnavailable
+from jobforge.domain.job import Job, NewJob
+from jobforge.domain.outcomes import Outcome, Released
+from jobforge.domain.states import JobState
+from jobforge.domain.tenants import ApiKey, Tenant
+from jobforge.store.params import (
+    ClaimParams,
+    DeadJobFilter,
+    EnqueueResult,
+    FinishResult,
+    HeartbeatParams,
+    HeartbeatResult,
+    JobChange,
+    JobPage,
+    ListJobsParams,
+    MetricsSummary,
+    QueueStats,
+    RescueParams,
+    RescueResult,
+    WorkerInfo,
+)
+from jobforge.store.sql import jobs as jobs_sql
+from jobforge.store.sql import leadership as leadership_sql
+from jobforge.store.sql import leases as leases_sql
+from jobforge.store.sql import queues as queues_sql
+from jobforge.store.sql import stats as stats_sql
+from jobforge.store.sql import tenants as tenants_sql
+from jobforge.store.sql import workers as workers_sql
+
+ARRIVALS_BUFFER = 10_000
+PENDING = JobState.PENDING
+
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # connection refused or reset, timeouts
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+)
+"""Driver errors that mean "cannot reach the database"; backends extend the tuple."""
+
+
+class SqlStore:
+    """A `Store` on SQLAlchemy Core; subclasses provide the engine and dialect hooks."""
+
+    dialect: str
+    url: str
+    unavailable_errors: tuple[type[BaseException], ...] = UNAVAILABLE_ERRORS
+
+    def __init__(self, url: str, *, default_max_attempts: int = 3) -> None:
+        self.url = url
+        self.default_max_attempts = default_max_attempts
+        self._engine = self._create_engine()
+        # Connections from this engine open write transactions (BEGIN IMMEDIATE on SQLite).
+        self._writer = self._engine.execution_options(jobforge_write=True)
+        self._arrival_queues: set[asyncio.Queue[str]] = set()
+
+    # -- backend hooks ---------------------------------------------------------------------
+    def _create_engine(self) -> AsyncEngine:
+        raise NotImplementedError
+
+    async def _clock(self, conn: AsyncConnection) -> datetime:
+        """The time of this transaction."""
+        raise NotImplementedError
+
+    async def _notify(self, conn: AsyncConnection, queues: Collection[str]) -> None:
+        """Announce, inside the transaction, that jobs became runnable in `queues`."""
+
+    def _announce(self, queues: Collection[str]) -> None:
+        """After commit: wake this process's `job_arrivals` listeners."""
+        for listener in list(self._arrival_queues):
+            for name in queues:
+                # A wake-up is a hint; a listener that is far behind will poll anyway.
+                with contextlib.suppress(asyncio.QueueFull):
+                    listener.put_nowait(name)
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _unavailable_as_store_error(self) -> Iterator[None]:
+        try:
+            yield
+        except self.unavailable_errors as exc:
+            raise StoreUnavailable(f"{self.dialect} store unavailable: {exc}") from exc
+
+    @contextlib.asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction: it never takes SQLite's write lock."""
+        with self._unavailable_as_store_error():
+            async with self._engine.connect() as conn, conn.begin():
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, serialised against other writers where the dialect needs it."""
+        with self._unavailable_as_store_error():
+            async with self._writer.connect() as conn, conn.begin():
+                yield conn
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def migrate(self) -> None:
+        """Bring the schema to the latest revision (under a lock, safe to race)."""
+        from jobforge.store.migrate import upgrade_to_head
+
+        with self._unavailable_as_store_error():
+            await upgrade_to_head(self._writer)
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the database answers."""
+        async with self._read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self._engine.dispose()
+
+    async def now(self) -> datetime:
+        """The database clock (UTC)."""
+        async with self._read() as conn:
+            return await self._clock(conn)
+
+    # -- jobs ------------------------------------------------------------------------------
+    async def enqueue_jobs(self, jobs: Sequence[NewJob]) -> list[EnqueueResult]:
+        """Insert jobs in one transaction; known idempotency keys return the existing job."""
+        if not jobs:
+            return []
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            results = await jobs_sql.insert_jobs(
+                conn, jobs, now=now, default_max_attempts=self.default_max_attempts
+            )
+            queues = {r.job.queue for r in results if r.created and r.job.status is PENDING}
+            await self._notify(conn, queues)
+        self._announce(queues)
+        return results
+
+    async def get_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
+        """One job; `JobNotFound` if absent or another tenant's."""
+        async with self._read() as conn:
+            return await jobs_sql.get_job(conn, job_id, tenant=tenant)
+
+    async def list_jobs(self, params: ListJobsParams) -> JobPage:
+        """A filtered page of jobs, newest first."""
+        async with self._read() as conn:
+            return await jobs_sql.list_jobs(conn, params)
+
+    async def cancel_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
+        """Cancel now, or ask the running job's worker to stop it."""
+        async with self._write() as conn:
+            return await jobs_sql.cancel_job(
+                conn, job_id, tenant=tenant, now=await self._clock(conn)
+            )
+
+    async def retry_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
+        """failed/dead/cancelled -> pending, attempts reset, history kept."""
+        async with self._write() as conn:
+            job = await jobs_sql.retry_job(conn, job_id, tenant=tenant, now=await self._clock(conn))
+            await self._notify(conn, {job.queue})
+        self._announce({job.queue})
+        return job
+
+    async def delete_job(self, job_id: uuid.UUID, *, tenant: str | None) -> None:
+        """Delete a job that is not running."""
+        async with self._write() as conn:
+            await jobs_sql.delete_job(conn, job_id, tenant=tenant)
+
+    # -- leases ----------------------------------------------------------------------------
+    async def claim_jobs(self, params: ClaimParams) -> list[Job]:
+        """Claim up to `limit` due jobs with fresh lease tokens."""
+        async with self._write() as conn:
+            return await leases_sql.claim_jobs(conn, params, now=await self._clock(conn))
+
+    async def heartbeat(self, params: HeartbeatParams) -> HeartbeatResult:
+        """Extend the leases still held; refresh the worker's registry row."""
+        async with self._write() as conn:
+            return await leases_sql.heartbeat(conn, params, now=await self._clock(conn))
+
+    async def finish_attempts(self, outcomes: Sequence[Outcome]) -> FinishResult:
+        """Record a batch of outcomes, each fenced by its lease token."""
+        if not outcomes:
+            return FinishResult(applied=(), stale=())
+        async with self._write() as conn:
+            result = await leases_sql.finish_attempts(conn, outcomes, now=await self._clock(conn))
+            released = self._released_queues(outcomes, result)
+            await self._notify(conn, released)
+        self._announce(released)
+        return result
+
+    @staticmethod
+    def _released_queues(outcomes: Sequence[Outcome], result: FinishResult) -> set[str]:
+        released = {o.job_id for o in outcomes if isinstance(o, Released)}
+        return {c.queue for c in result.applied if c.id in released}
+
+    def job_arrivals(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[str]]:
+        """Queue names as this store object enqueues or retries jobs (in-process only)."""
+        return self._local_arrivals()
+
+    @contextlib.asynccontextmanager
+    async def _local_arrivals(self) -> AsyncIterator[AsyncIterator[str]]:
+        listener: asyncio.Queue[str] = asyncio.Queue(ARRIVALS_BUFFER)
+        self._arrival_queues.add(listener)
+
+        async def names() -> AsyncIterator[str]:
+            while True:
+                yield await listener.get()
+
+        try:
+            yield names()
+        finally:
+            self._arrival_queues.discard(listener)
+
+    async def rescue_expired_leases(self, params: RescueParams) -> RescueResult:
+        """Expired leases count as failed attempts: failed with backoff, or dead."""
+        async with self._write() as conn:
+            return await leases_sql.rescue_expired_leases(conn, params, now=await self._clock(conn))
+
+    # -- dead letters ----------------------------------------------------------------------
+    async def retry_dead_jobs(self, selector: DeadJobFilter) -> list[JobChange]:
+        """Selected dead jobs -> pending (attempts reset, history kept)."""
+        async with self._write() as conn:
+            changes = await jobs_sql.retry_dead_jobs(conn, selector, now=await self._clock(conn))
+            queues = {c.queue for c in changes}
+            await self._notify(conn, queues)
+        self._announce(queues)
+        return changes
+
+    async def purge_dead_jobs(self, selector: DeadJobFilter) -> int:
+        """Delete the selected dead jobs; returns how many."""
+        async with self._write() as conn:
+            return await jobs_sql.purge_dead_jobs(conn, selector)
+
+    # -- queues ----------------------------------------------------------------------------
+    async def pause_queue(self, queue: str, *, tenant: str | None) -> None:
+        """Stop claims from `queue` for this tenant (`None`: for every tenant)."""
+        async with self._write() as conn:
+            await queues_sql.pause_queue(conn, queue, tenant=tenant, now=await self._clock(conn))
+
+    async def resume_queue(self, queue: str, *, tenant: str | None) -> None:
+        """Undo `pause_queue` for the same scope."""
+        async with self._write() as conn:
+            await queues_sql.resume_queue(conn, queue, tenant=tenant)
+        self._announce({queue})
+
+    async def list_queues(self, *, tenant: str | None) -> list[QueueStats]:
+        """Per-queue counts by state and pause state."""
+        async with self._read() as conn:
+            return await queues_sql.list_queues(conn, tenant=tenant)
+
+    # -- tenants and keys ------------------------------------------------------------------
+    async def create_tenant(self, name: str, *, is_admin: bool = False) -> Tenant:
+        """Create a tenant; `TenantExists` if the name is taken."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            return await tenants_sql.create_tenant(conn, name, is_admin=is_admin, now=now)
+
+    async def get_tenant(self, name: str) -> Tenant:
+        """One tenant; `TenantNotFound` if absent."""
+        async with self._read() as conn:
+            return await tenants_sql.get_tenant(conn, name)
+
+    async def list_tenants(self) -> list[Tenant]:
+        """Every tenant, by name."""
+        async with self._read() as conn:
+            return await tenants_sql.list_tenants(conn)
+
+    async def add_api_key(self, tenant: str, *, digest: str, prefix: str) -> ApiKey:
+        """Store a new key's digest; `TenantNotFound` for an unknown tenant."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            return await tenants_sql.add_api_key(
+                conn, tenant, digest=digest, prefix=prefix, now=now
+            )
+
+    async def find_api_key(self, digest: str) -> tuple[ApiKey, Tenant] | None:
+        """The active key with this digest and its tenant, or None."""
+        async with self._read() as conn:
+            return await tenants_sql.find_api_key(conn, digest)
+
+    async def list_api_keys(self, tenant: str) -> list[ApiKey]:
+        """Every key of a tenant, revoked ones included."""
+        async with self._read() as conn:
+            return await tenants_sql.list_api_keys(conn, tenant)
+
+    async def revoke_api_keys(self, tenant: str, *, key_id: str | None = None) -> int:
+        """Revoke one key of the tenant, or all; returns how many."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            return await tenants_sql.revoke_api_keys(conn, tenant, key_id=key_id, now=now)
+
+    # -- workers ---------------------------------------------------------------------------
+    async def register_worker(self, worker: WorkerInfo) -> None:
+        """Insert or refresh the worker's registry row."""
+        async with self._write() as conn:
+            await workers_sql.register_worker(conn, worker)
+
+    async def unregister_worker(self, worker_id: str) -> None:
+        """Remove the worker's registry row."""
+        async with self._write() as conn:
+            await workers_sql.unregister_worker(conn, worker_id)
+
+    async def list_workers(self, *, seen_after: datetime | None = None) -> list[WorkerInfo]:
+        """Registered workers with their running job counts."""
+        async with self._read() as conn:
+            return await workers_sql.list_workers(conn, seen_after=seen_after)
+
+    # -- leadership ------------------------------------------------------------------------
+    async def acquire_leadership(self, name: str, holder: str, ttl_seconds: float) -> bool:
+        """Take or renew the named leader lease; False if another holder has it."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            return await leadership_sql.acquire_leadership(conn, name, holder, ttl_seconds, now=now)
+
+    async def release_leadership(self, name: str, holder: str) -> None:
+        """Give up the named lease if `holder` has it."""
+        async with self._write() as conn:
+            await leadership_sql.release_leadership(conn, name, holder)
+
+    # -- stats and housekeeping ------------------------------------------------------------
+    async def metrics_summary(self, *, tenant: str | None) -> MetricsSummary:
+        """Counts per state and attempts finished in the last minute."""
+        async with self._read() as conn:
+            return await stats_sql.metrics_summary(conn, tenant=tenant, now=await self._clock(conn))
+
+    async def delete_finished_jobs(self, *, finished_before: datetime, limit: int) -> int:
+        """Delete up to `limit` finished jobs older than the cutoff."""
+        async with self._write() as conn:
+            return await stats_sql.delete_finished_jobs(
+                conn, finished_before=finished_before, limit=limit
+            )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.dialect}>"

@@ -1,0 +1,238 @@
+"""The dashboard in a real headless Chromium, against a real server and a real worker."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from jobforge.app import JobForge
+from jobforge.domain.job import NewJob
+from jobforge.domain.outcomes import Failed
+from jobforge.domain.states import JobState
+from jobforge.store.params import ClaimParams
+from tests.browser.conftest import login, screenshot
+from tests.dashboard.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+XSS_PAYLOAD = (
+    '{"html": "<script>window.__pwned = 1</script><img src=x onerror=\\"window.__pwned = 2\\">"}'
+)
+
+
+def start_worker(server: LiveServer, queue: str, seconds: float = 1.5) -> None:
+    """A real worker in the server's process, on `queue`, whose handler takes `seconds`."""
+    forge = JobForge()
+
+    @forge.task("browser.slow", queue=queue)
+    async def slow(payload: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        await asyncio.sleep(seconds)
+        return {"echo": payload}
+
+    worker = forge.build_worker(
+        server.store, server.settings, bus=server.bus, queues=[queue], concurrency=2
+    )
+    server.call(worker.start)
+    server.on_exit(lambda: worker.stop(grace=2))
+
+
+def make_dead(server: LiveServer, tenant: str, message: str = "SMTP refused") -> str:
+    """A job of `tenant` failed straight to dead, written through the store."""
+
+    async def run() -> str:
+        result = await server.control.submit(
+            NewJob(type="email.send", tenant=tenant, queue="mail", max_attempts=1)
+        )
+        claimed = await server.store.claim_jobs(
+            ClaimParams(worker_id="w", queues=["mail"], limit=10, lease_seconds=60)
+        )
+        await server.store.finish_attempts(
+            [
+                Failed(job_id=j.id, lease_token=j.lease_token or uuid.uuid4(), message=message,
+                       traceback="Traceback (most recent call last):\n  boom")
+                for j in claimed
+            ]
+        )  # fmt: skip
+        return str(result.job.id)
+
+    return server.call(run)
+
+
+def test_submit_through_the_form_and_watch_it_complete_without_reload(
+    page: Page, server: LiveServer
+) -> None:
+    login(page, server)
+    page.get_by_role("link", name="Create job").click()
+    page.get_by_label("Type").fill("browser.slow")
+    page.get_by_label("Queue").fill("browser")
+    page.get_by_label("Payload (JSON object)").fill('{"to": "ada@example.com"}')
+    screenshot(page, "create")
+    page.get_by_role("button", name="Submit job").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    status = page.locator("#job-status")
+    expect(status).to_have_text("pending")
+    expect(page.locator("#live-status")).to_have_text("live")
+    page.evaluate("window.__sameDocument = true")  # a reload would lose this
+
+    start_worker(server, "browser")
+    expect(status).to_have_text("running")
+    screenshot(page, "job-running")
+    expect(status).to_have_text("completed", timeout=15_000)
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.locator("#result")).to_contain_text("ada@example.com")
+    expect(page.locator(".timeline")).to_contain_text("finished")
+    screenshot(page, "job-detail")
+
+
+def test_payload_is_checked_before_submit(page: Page, server: LiveServer) -> None:
+    login(page, server)
+    page.goto("/jobs/new")
+    page.get_by_label("Type").fill("email.send")
+    page.get_by_label("Payload (JSON object)").fill("[1, 2")
+    page.get_by_role("button", name="Submit job").click()
+    expect(page.locator("#c-payload-msg")).to_contain_text("Not valid JSON")
+    assert page.url.endswith("/jobs/new")  # the form was not sent
+    page.get_by_label("Payload (JSON object)").fill("[1, 2]")
+    page.get_by_role("button", name="Submit job").click()
+    expect(page.locator("#c-payload-msg")).to_contain_text("must be a JSON object")
+
+
+def test_rows_and_counts_update_live(page: Page, server: LiveServer) -> None:
+    login(page, server)
+    expect(page.locator('[data-count="pending"]')).to_have_text("0")
+    ids = [
+        str(server.call(lambda: server.control.submit(NewJob(type="t", tenant="ops"))).job.id)
+        for _ in range(3)
+    ]
+    expect(page.locator('[data-count="pending"]')).to_have_text("3")
+    screenshot(page, "overview")
+
+    page.goto("/jobs")
+    row = page.locator(f'tr[data-job-id="{ids[0]}"] [data-status]')
+    expect(row).to_have_text("pending")
+    server.call(lambda: server.control.cancel(uuid.UUID(ids[0]), tenant=None, actor="test"))
+    expect(row).to_have_text("cancelled")
+
+
+def test_filters_survive_reload_and_back(page: Page, server: LiveServer) -> None:
+    login(page, server)
+    for job_type in ["email.send", "email.send", "report.generate"]:
+        server.call(lambda t=job_type: server.control.submit(NewJob(type=t, tenant="ops")))
+    make_dead(server, "ops")
+    page.goto("/jobs")
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(4)
+    page.get_by_label("pending").check()
+    page.get_by_label("Type").fill("email.send")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url(re.compile(r"status=pending.*type=email.send"))
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(2)
+
+    page.reload()
+    expect(page.get_by_label("pending")).to_be_checked()
+    expect(page.get_by_label("Type")).to_have_value("email.send")
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(2)
+    screenshot(page, "jobs-filtered")
+
+    page.go_back()
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(4)
+    page.go_forward()
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(2)
+
+
+def test_bulk_cancel_with_confirmation(page: Page, server: LiveServer) -> None:
+    login(page, server)
+    for _ in range(3):
+        server.call(lambda: server.control.submit(NewJob(type="t", tenant="ops")))
+    page.goto("/jobs")
+    checkboxes = page.locator('input[name="ids"]')
+    checkboxes.nth(0).check()
+    checkboxes.nth(1).check()
+    expect(page.locator("#selected-count")).to_have_text("2")
+    page.get_by_label("Action", exact=True).select_option("cancel")
+    page.get_by_role("button", name=re.compile("Apply to selected")).click()
+    expect(page.get_by_role("heading", name="Cancel 2 jobs?")).to_be_visible()
+    screenshot(page, "bulk-confirm")
+    page.get_by_role("button", name="Yes, cancel 2 jobs").click()
+    expect(page.locator(".flash")).to_have_text("Cancelled 2 jobs.")
+    expect(page.locator("[data-status]", has_text="cancelled")).to_have_count(2)
+
+
+def test_retry_a_dead_job_from_the_dead_letter_page(page: Page, server: LiveServer) -> None:
+    job_id = make_dead(server, "ops")
+    login(page, server)
+    page.get_by_role("link", name="Dead letters").click()
+    expect(page.locator(f'tr[data-job-id="{job_id}"]')).to_contain_text("SMTP refused")
+    screenshot(page, "dead-letters")
+    page.get_by_role("button", name=f"Retry job {job_id}").click()
+    expect(page.locator(".flash")).to_have_text("Sent 1 dead job back to pending.")
+    expect(page.locator(f'tr[data-job-id="{job_id}"]')).to_have_count(0)
+    job = server.call(lambda: server.store.get_job(uuid.UUID(job_id), tenant=None))
+    assert job.status is JobState.PENDING
+
+
+def test_a_script_in_a_payload_is_shown_as_text(page: Page, server: LiveServer) -> None:
+    login(page, server)
+    page.goto("/jobs/new")
+    page.get_by_label("Type").fill("<b>bold</b>")
+    page.get_by_label("Payload (JSON object)").fill(XSS_PAYLOAD)
+    page.get_by_role("button", name="Submit job").click()
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]{36}$"))
+    expect(page.locator("#payload")).to_contain_text("<script>window.__pwned = 1</script>")
+    expect(page.locator(".fields")).to_contain_text("<b>bold</b>")
+    page.goto("/jobs")
+    expect(page.locator("tbody")).to_contain_text("<b>bold</b>")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("tbody b").count() == 0
+
+
+def test_queues_page_pauses_and_resumes(page: Page, server: LiveServer) -> None:
+    server.call(lambda: server.control.submit(NewJob(type="t", tenant="ops", queue="emails")))
+    login(page, server)
+    page.get_by_role("link", name="Queues").click()
+    page.get_by_role("button", name="Pause queue emails").click()
+    expect(page.locator(".flash")).to_have_text("Queue emails paused.")
+    screenshot(page, "queues")
+    page.get_by_role("button", name="Resume queue emails").click()
+    expect(page.locator(".flash")).to_have_text("Queue emails resumed.")
+
+
+def test_pages_fit_a_phone_and_every_control_is_labelled(page: Page, server: LiveServer) -> None:
+    job_id = make_dead(server, "ops")
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto("/login")
+    screenshot(page, "login")
+    login(page, server)
+    unlabelled_js = """() => Array.from(document.querySelectorAll(
+        'input:not([type=hidden]), select, textarea, button'))
+      .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                    && !el.textContent.trim())
+      .map(el => el.outerHTML)"""
+    pages = {"overview": "/", "jobs": "/jobs", "job": f"/jobs/{job_id}", "create": "/jobs/new",
+             "dlq": "/dlq", "queues": "/queues"}  # fmt: skip
+    for name, path in pages.items():
+        page.goto(path)
+        assert page.evaluate(unlabelled_js) == [], path
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a phone"
+        screenshot(page, f"phone-{name}")
+
+
+def test_keyboard_reaches_navigation_and_forms(page: Page, server: LiveServer) -> None:
+    login(page, server)
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to content")
+    for _ in range(20):  # tab to the Jobs link and follow it with Enter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Jobs":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/jobs")
+    page.get_by_label("Search").focus()
+    page.keyboard.type("abc")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/jobs\?q=abc"))
