@@ -4,8 +4,8 @@ Jobs go out in batches (`POST /jobs/batch`) from several concurrent senders, as 
 producer would. The server's per-tenant rate limit applies: a 429 makes that sender wait
 the `Retry-After` it was given and send the same batch again (a refused batch created
 nothing), and the summary says how often that happened, since it caps the submit rate.
-With `--poll`, the job counts are shown live until nothing is pending, scheduled, running
-or awaiting a retry any more.
+With `--poll`, the job counts are shown live until as many jobs have finished since the
+start as were submitted, or nothing is left pending, scheduled, running or awaiting a retry.
 """
 
 from __future__ import annotations
@@ -163,7 +163,9 @@ class LoadTest:
             metrics = await client.metrics()
             finished = _finished(metrics) - _finished(baseline)
             self.progress.update(task, completed=min(finished, self.count), note=_note(metrics))
-            drained = metrics.unfinished_jobs == 0
+            # Finished counts are tenant-wide, so jobs left unfinished by someone else (say in a
+            # queue no worker serves) must not keep the load test waiting forever.
+            drained = metrics.unfinished_jobs == 0 or finished >= self.count
             if drained or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(POLL_SECONDS)

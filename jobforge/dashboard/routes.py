@@ -6,9 +6,10 @@ Include it in the app with the events router over the same context:
     api.include_router(create_events_router(dashboard))      # under /api/v1
     app.include_router(create_dashboard_router(dashboard))
 
-The router's lifespan starts the live hub (and, on SQLite, the change poller) with the app (so the throughput chart counts from
-process start) and stops it on shutdown; pages and the event stream also start it on first
-use, for hosts that do not run lifespans (e.g. an ASGI test transport).
+The router's lifespan starts the live hub (and, on SQLite, the change poller) with the app
+(so the throughput chart counts from process start) and stops it on shutdown; pages and the
+event stream also start it on first use, for hosts that do not run lifespans (e.g. an ASGI
+test transport).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -12,9 +14,10 @@ from tests.api.conftest import API, Api
 
 
 @pytest.fixture(params=["sqlite"])
-def store_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """Validation happens before any store call, so one backend suffices here; payloads
     that reach the store (huge integers, unicode) round-trip on both in test_jobs.py."""
+    shutil.copyfile(sqlite_template, tmp_path / "jobforge.db")
     return f"sqlite:///{tmp_path / 'jobforge.db'}"
 
 

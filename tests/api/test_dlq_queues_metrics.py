@@ -22,7 +22,7 @@ async def test_dlq_lists_only_dead_jobs_with_filters(api: Api) -> None:
     more = await _dead_jobs(api, client, "d2", ["image.process"])
     page = (await client.get(f"{API}/dlq")).json()
     assert page["total"] == 3 and {j["status"] for j in page["items"]} == {"dead"}
-    assert [j["id"] for j in page["items"]][0] == more[0]  # newest first
+    assert page["items"][0]["id"] == more[0]  # newest first
     by_type = (await client.get(f"{API}/dlq", params={"type": "image.process"})).json()
     assert {j["id"] for j in by_type["items"]} == {dead[0], more[0]}
     by_queue = (await client.get(f"{API}/dlq", params={"queue": "d1", "limit": 1})).json()

@@ -50,7 +50,7 @@ async def test_poller_reports_changes_made_elsewhere_once(tmp_path: Path) -> Non
 
 def test_poller_validates_its_configuration(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
-    with pytest.raises(ValueError, match="window must be 1..500, got 0"):
+    with pytest.raises(ValueError, match=r"window must be 1\.\.500, got 0"):
         StoreChangePoller(store, LiveHub(InProcessEventBus()), window=0)
 
 
