@@ -30,6 +30,7 @@ from jobforge.cli.jobs import fail, out
 from jobforge.cli.tenants import create_tenant_with_key
 from jobforge.config import Settings
 from jobforge.control import JobControl
+from jobforge.dashboard.auth import issue_login_token
 from jobforge.domain.errors import ConfigError, JobforgeError
 from jobforge.events import EventBus, open_event_bus
 from jobforge.observability.logs import configure_logging
@@ -161,7 +162,7 @@ class AllInOne:
         self.server = _EmbeddedServer(config)
         loop = asyncio.get_running_loop()
         self.signals.install(loop, on_stop=self._stop, on_force=self._force)
-        starting = asyncio.create_task(self._start_worker_when_listening(api, first))
+        starting = asyncio.create_task(self._start_worker_when_listening(first))
         try:
             try:
                 await self.server.serve()
@@ -182,7 +183,7 @@ class AllInOne:
         out.print("jobforge stopped")
         return 1 if self.forced else 0
 
-    async def _start_worker_when_listening(self, api: FastAPI, first: FirstStart | None) -> None:
+    async def _start_worker_when_listening(self, first: FirstStart | None) -> None:
         assert self.server is not None and self.worker is not None
         while not self.server.started:
             await asyncio.sleep(0.05)
@@ -198,7 +199,7 @@ class AllInOne:
             self.settings,
             self.forge,
             first,
-            login_path(api, self.settings, first),
+            login_path(self.settings, first),
         )
 
     def _base_url(self) -> str:
@@ -229,15 +230,9 @@ class AllInOne:
             self.worker.force()
 
 
-def login_path(api: FastAPI, settings: Settings, first: FirstStart | None) -> str | None:
-    """A one-time dashboard login link for the new key, when the dashboard is mounted."""
+def login_path(settings: Settings, first: FirstStart | None) -> str | None:
+    """A one-time dashboard login link for the key created on first start."""
     if first is None:
-        return None
-    try:
-        from jobforge.dashboard.auth import LOGIN_LINK_PATH, issue_login_token
-    except ImportError:
-        return None
-    if not any(getattr(route, "path", None) == LOGIN_LINK_PATH for route in api.routes):
         return None
     return issue_login_token(settings, first.api_key)
 
