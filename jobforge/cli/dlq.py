@@ -7,15 +7,8 @@ from typing import Annotated
 import typer
 
 from jobforge.cli import app
-from jobforge.cli.jobs import (
-    JsonOption,
-    KeyOption,
-    UrlOption,
-    call_api,
-    out,
-    print_json,
-    print_page,
-)
+from jobforge.cli.output import JsonOption, out, print_json, print_page
+from jobforge.cli.remote import KeyOption, UrlOption, call_api
 
 dlq_app = typer.Typer(help="Inspect, retry and purge dead jobs.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")

@@ -10,17 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from jobforge.cli import app
-from jobforge.cli.jobs import (
-    JsonOption,
-    KeyOption,
-    UrlOption,
-    call_api,
-    fail,
-    out,
-    print_job,
-    print_json,
-    status_text,
-)
+from jobforge.cli.output import JsonOption, fail, out, print_job, print_json, status_text
+from jobforge.cli.remote import KeyOption, UrlOption, call_api
 from jobforge.client import AsyncClient, JobInfo
 
 

@@ -29,7 +29,8 @@ from rich.progress import (
 
 from jobforge.cli import app
 from jobforge.cli.enqueue import parse_payload
-from jobforge.cli.jobs import JsonOption, KeyOption, UrlOption, call_api, err, fail, out
+from jobforge.cli.output import JsonOption, err, fail, out
+from jobforge.cli.remote import KeyOption, UrlOption, call_api
 from jobforge.client import AsyncClient, JobRequest, Metrics, RateLimited
 
 DEFAULT_PAYLOAD = '{"to": "load-test@example.com", "delay": 0.01}'

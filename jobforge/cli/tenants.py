@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from jobforge.cli import app
-from jobforge.cli.jobs import JsonOption, fail, out, when
+from jobforge.cli.output import JsonOption, fail, out, when
 from jobforge.config import Settings
 from jobforge.domain.errors import JobforgeError, TenantExists
 from jobforge.domain.tenants import (

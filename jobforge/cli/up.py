@@ -26,7 +26,7 @@ from fastapi import FastAPI
 
 from jobforge.app import JobForge, load_app, open_store
 from jobforge.cli import app
-from jobforge.cli.jobs import fail, out
+from jobforge.cli.output import fail, out
 from jobforge.cli.tenants import create_tenant_with_key
 from jobforge.config import Settings
 from jobforge.control import JobControl
