@@ -8,8 +8,6 @@ nothing, the row is read again to tell `JobNotFound` from `IllegalTransition`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -17,18 +15,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
-    String,
-    Uuid,
     and_,
-    cast,
     delete,
-    func,
-    literal,
     null,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,13 +36,9 @@ from jobforge.store.params import (
     DeadJobFilter,
     EnqueueResult,
     JobChange,
-    JobPage,
-    ListJobsParams,
 )
 from jobforge.store.sql import dialect_insert, values_of
-from jobforge.store.tables import UtcDateTime, jobs
-
-MAX_PAGE = 500
+from jobforge.store.tables import jobs
 
 
 def row_to_job(row: Mapping[Any, Any]) -> Job:
@@ -302,72 +289,3 @@ async def retry_dead_jobs(
 async def purge_dead_jobs(conn: AsyncConnection, selector: DeadJobFilter) -> int:
     """Delete the selected dead jobs; returns how many."""
     return (await conn.execute(delete(jobs).where(*_dead_where(selector)))).rowcount
-
-
-# -- listing -------------------------------------------------------------------------------
-
-
-def encode_cursor(job: Job) -> str:
-    """An opaque keyset cursor: the (created_at, id) of the last job of a page."""
-    raw = f"{job.created_at.isoformat()}|{job.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor encodes; `ValueError` for a cursor jobforge did not make."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, job_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), uuid.UUID(job_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
-
-
-def _id_prefix(conn: AsyncConnection, q: str) -> ColumnElement[bool]:
-    # The text form of a UUID differs by dialect: PostgreSQL renders it with dashes, SQLite
-    # stores 32 hex digits. Compare each with the prefix in its own form.
-    if conn.dialect.name == "sqlite":
-        return cast(jobs.c.id, String).startswith(q.replace("-", "").lower(), autoescape=True)
-    return cast(jobs.c.id, String).startswith(q.lower(), autoescape=True)
-
-
-def _list_where(conn: AsyncConnection, p: ListJobsParams) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if p.tenant is not None:
-        where.append(jobs.c.tenant == p.tenant)
-    if p.statuses:
-        where.append(jobs.c.status.in_([JobState(s).value for s in p.statuses]))
-    if p.types:
-        where.append(jobs.c.type.in_(list(p.types)))
-    if p.queues:
-        where.append(jobs.c.queue.in_(list(p.queues)))
-    if p.q:
-        key = jobs.c.idempotency_key.startswith(p.q, autoescape=True)
-        where.append(or_(_id_prefix(conn, p.q), key))
-    if p.created_after is not None:
-        where.append(jobs.c.created_at > p.created_after)
-    if p.created_before is not None:
-        where.append(jobs.c.created_at < p.created_before)
-    return where
-
-
-async def list_jobs(conn: AsyncConnection, p: ListJobsParams) -> JobPage:
-    """A page of jobs, newest first (created_at desc, id desc), by keyset cursor or offset."""
-    limit = max(1, min(p.limit, MAX_PAGE))
-    where = _list_where(conn, p)
-    page: Select[Any] = select(jobs).where(*where)
-    offset = p.offset
-    if p.cursor:
-        created, last_id = decode_cursor(p.cursor)
-        # A row comparison, which both dialects turn into an index range (an OR does not).
-        position = tuple_(literal(created, UtcDateTime()), literal(last_id, Uuid()))
-        page = page.where(tuple_(jobs.c.created_at, jobs.c.id) < position)
-        offset = 0
-    page = page.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit).offset(offset)
-    items = tuple(row_to_job(r._mapping) for r in await conn.execute(page))
-    total = None
-    if p.with_total:
-        count = select(func.count()).select_from(jobs).where(*where)
-        total = int((await conn.execute(count)).scalar_one())
-    next_cursor = encode_cursor(items[-1]) if len(items) == limit else None
-    return JobPage(items=items, total=total, limit=limit, offset=offset, next_cursor=next_cursor)
