@@ -70,14 +70,14 @@ class JobControl:
 
     async def cancel(self, job_id: uuid.UUID, *, tenant: str | None, actor: str | None) -> Job:
         """Cancel a job; a running one is asked to stop and is announced when it does."""
-        job = await self.store.cancel_job(job_id, tenant=tenant)
+        job = await self.store.cancel_job(job_id, tenant=tenant, actor=actor)
         if job.status is JobState.CANCELLED:
             await self._publish([event_from_job(job, EventName.CANCELLED, actor=actor)])
         return job
 
     async def retry(self, job_id: uuid.UUID, *, tenant: str | None, actor: str | None) -> Job:
         """Send a failed, dead or cancelled job back to pending."""
-        job = await self.store.retry_job(job_id, tenant=tenant)
+        job = await self.store.retry_job(job_id, tenant=tenant, actor=actor)
         await self._publish([event_from_job(job, EventName.RETRY, actor=actor)])
         return job
 
@@ -87,7 +87,7 @@ class JobControl:
 
     async def retry_dead(self, selector: DeadJobFilter, *, actor: str | None) -> int:
         """Send the selected dead jobs back to pending; returns how many."""
-        changes = await self.store.retry_dead_jobs(selector)
+        changes = await self.store.retry_dead_jobs(selector, actor=actor)
         await self._publish(
             [
                 event_from_change(c, event_for_status(c.status, manual_retry=True), actor=actor)

@@ -61,6 +61,7 @@ TABLES = (
     "jobforge_api_keys",
     "jobforge_workers",
     "jobforge_leaders",
+    "jobforge_job_actions",
 )
 
 

@@ -83,6 +83,7 @@ class JobFilters:
             statuses=self.statuses,
             types=(self.type,) if self.type else (),
             queues=(self.queue,) if self.queue else (),
+            search=self.q or None,
             created_after=after,
             created_before=_parse_datetime(self.created_to),
             limit=self.per_page,

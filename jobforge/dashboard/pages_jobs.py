@@ -40,7 +40,7 @@ def create_jobs_router(ctx: DashboardContext) -> APIRouter:
         filters = _filters(request.query_params, viewer)
         params = filters.params(scope=viewer.scope, now=await ctx.store.now())
         listing = await queries.list_jobs(
-            ctx.store, params, q=filters.q, page=filters.page, per_page=filters.per_page
+            ctx.store, params, page=filters.page, per_page=filters.per_page
         )
         return render(
             ctx,
@@ -108,7 +108,7 @@ def create_jobs_router(ctx: DashboardContext) -> APIRouter:
         if job is None:
             return not_found(ctx, request, viewer)
         template = "job_live.html" if request.query_params.get("fragment") else "job.html"
-        timeline = queries.timeline(job, ctx.hub)
+        timeline = await queries.timeline(ctx.store, job, ctx.hub, scope=viewer.scope)
         return render(ctx, request, template, viewer=viewer, job=job, timeline=timeline)
 
     @router.post("/jobs/{job_id}/{verb}", include_in_schema=False)
@@ -164,7 +164,7 @@ async def _bulk(
     if not everything and not ids:
         return redirect(ctx, back, "Select some jobs first.", error=True)
     if form_text(form, "confirm") != "yes":
-        count = await queries.count_jobs(ctx.store, params, q=filters.q) if everything else len(ids)
+        count = await queries.count_jobs(ctx.store, params) if everything else len(ids)
         return render(
             ctx,
             request,
@@ -179,7 +179,7 @@ async def _bulk(
             limit=queries.BULK_LIMIT,
         )
     if everything:
-        jobs = await queries.select_jobs(ctx.store, params, q=filters.q)
+        jobs = await queries.select_jobs(ctx.store, params)
     else:
         jobs = await queries.jobs_by_id(ctx.store, ids, tenant=viewer.scope)
     result = await apply_bulk(ctx.control, action, jobs, viewer)

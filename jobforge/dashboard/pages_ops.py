@@ -66,7 +66,6 @@ def create_ops_router(ctx: DashboardContext) -> APIRouter:
         listing = await queries.list_jobs(
             ctx.store,
             filters.params(scope=viewer.scope, now=now),
-            q="",
             page=filters.page,
             per_page=filters.per_page,
         )

@@ -1,9 +1,9 @@
 """`SqlStore`: the bookkeeping both backends share; each backend adds only what differs.
 
-A backend supplies its engine, its clock, how it turns a transaction into a write
-transaction, how job arrivals are announced, and which driver errors mean "the database is
-unreachable". Every operation here is one transaction around statements from
-`jobforge.store.sql`.
+Built in layers: `core.SqlCore` (engine, transactions, backend hooks, lifecycle),
+`steering.SteeringOps` (what people do to jobs and queues), and here the rest: submitting
+and reading jobs, the worker's leases, tenants, workers, leadership and stats. Every
+operation is one transaction around statements from `jobforge.store.sql`.
 """
 
 from __future__ import annotations
@@ -11,26 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from jobforge.domain.errors import StoreUnavailable
 from jobforge.domain.job import Job, NewJob
 from jobforge.domain.outcomes import Outcome, Released
 from jobforge.domain.states import JobState
 from jobforge.domain.tenants import ApiKey, Tenant
+from jobforge.store.core import ARRIVALS_BUFFER, UNAVAILABLE_ERRORS
 from jobforge.store.params import (
     ClaimParams,
-    DeadJobFilter,
     EnqueueResult,
     FinishResult,
     HeartbeatParams,
     HeartbeatResult,
-    JobChange,
     JobPage,
     ListJobsParams,
     MetricsSummary,
@@ -39,102 +33,24 @@ from jobforge.store.params import (
     RescueResult,
     WorkerInfo,
 )
+from jobforge.store.sql import actions as actions_sql
 from jobforge.store.sql import jobs as jobs_sql
 from jobforge.store.sql import leadership as leadership_sql
 from jobforge.store.sql import leases as leases_sql
+from jobforge.store.sql import listing as listing_sql
 from jobforge.store.sql import queues as queues_sql
 from jobforge.store.sql import stats as stats_sql
 from jobforge.store.sql import tenants as tenants_sql
 from jobforge.store.sql import workers as workers_sql
+from jobforge.store.steering import SteeringOps
 
-ARRIVALS_BUFFER = 10_000
+__all__ = ["ARRIVALS_BUFFER", "UNAVAILABLE_ERRORS", "SqlStore"]
+
 PENDING = JobState.PENDING
 
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # connection refused or reset, timeouts
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-)
-"""Driver errors that mean "cannot reach the database"; backends extend the tuple."""
 
-
-class SqlStore:
+class SqlStore(SteeringOps):
     """A `Store` on SQLAlchemy Core; subclasses provide the engine and dialect hooks."""
-
-    dialect: str
-    url: str
-    unavailable_errors: tuple[type[BaseException], ...] = UNAVAILABLE_ERRORS
-
-    def __init__(self, url: str, *, default_max_attempts: int = 3) -> None:
-        self.url = url
-        self.default_max_attempts = default_max_attempts
-        self._engine = self._create_engine()
-        # Connections from this engine open write transactions (BEGIN IMMEDIATE on SQLite).
-        self._writer = self._engine.execution_options(jobforge_write=True)
-        self._arrival_queues: set[asyncio.Queue[str]] = set()
-
-    # -- backend hooks ---------------------------------------------------------------------
-    def _create_engine(self) -> AsyncEngine:
-        raise NotImplementedError
-
-    async def _clock(self, conn: AsyncConnection) -> datetime:
-        """The time of this transaction."""
-        raise NotImplementedError
-
-    async def _notify(self, conn: AsyncConnection, queues: Collection[str]) -> None:
-        """Announce, inside the transaction, that jobs became runnable in `queues`."""
-
-    def _announce(self, queues: Collection[str]) -> None:
-        """After commit: wake this process's `job_arrivals` listeners."""
-        for listener in list(self._arrival_queues):
-            for name in queues:
-                # A wake-up is a hint; a listener that is far behind will poll anyway.
-                with contextlib.suppress(asyncio.QueueFull):
-                    listener.put_nowait(name)
-
-    # -- transactions ----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _unavailable_as_store_error(self) -> Iterator[None]:
-        try:
-            yield
-        except self.unavailable_errors as exc:
-            raise StoreUnavailable(f"{self.dialect} store unavailable: {exc}") from exc
-
-    @contextlib.asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        """A read transaction: it never takes SQLite's write lock."""
-        with self._unavailable_as_store_error():
-            async with self._engine.connect() as conn, conn.begin():
-                yield conn
-
-    @contextlib.asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction, serialised against other writers where the dialect needs it."""
-        with self._unavailable_as_store_error():
-            async with self._writer.connect() as conn, conn.begin():
-                yield conn
-
-    # -- lifecycle -------------------------------------------------------------------------
-    async def migrate(self) -> None:
-        """Bring the schema to the latest revision (under a lock, safe to race)."""
-        from jobforge.store.migrate import upgrade_to_head
-
-        with self._unavailable_as_store_error():
-            await upgrade_to_head(self._writer)
-
-    async def ping(self) -> None:
-        """Raise `StoreUnavailable` unless the database answers."""
-        async with self._read() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    async def close(self) -> None:
-        """Release every connection."""
-        await self._engine.dispose()
-
-    async def now(self) -> datetime:
-        """The database clock (UTC)."""
-        async with self._read() as conn:
-            return await self._clock(conn)
 
     # -- jobs ------------------------------------------------------------------------------
     async def enqueue_jobs(self, jobs: Sequence[NewJob]) -> list[EnqueueResult]:
@@ -159,27 +75,7 @@ class SqlStore:
     async def list_jobs(self, params: ListJobsParams) -> JobPage:
         """A filtered page of jobs, newest first."""
         async with self._read() as conn:
-            return await jobs_sql.list_jobs(conn, params)
-
-    async def cancel_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
-        """Cancel now, or ask the running job's worker to stop it."""
-        async with self._write() as conn:
-            return await jobs_sql.cancel_job(
-                conn, job_id, tenant=tenant, now=await self._clock(conn)
-            )
-
-    async def retry_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
-        """failed/dead/cancelled -> pending, attempts reset, history kept."""
-        async with self._write() as conn:
-            job = await jobs_sql.retry_job(conn, job_id, tenant=tenant, now=await self._clock(conn))
-            await self._notify(conn, {job.queue})
-        self._announce({job.queue})
-        return job
-
-    async def delete_job(self, job_id: uuid.UUID, *, tenant: str | None) -> None:
-        """Delete a job that is not running."""
-        async with self._write() as conn:
-            await jobs_sql.delete_job(conn, job_id, tenant=tenant)
+            return await listing_sql.list_jobs(conn, params)
 
     # -- leases ----------------------------------------------------------------------------
     async def claim_jobs(self, params: ClaimParams) -> list[Job]:
@@ -230,33 +126,6 @@ class SqlStore:
         """Expired leases count as failed attempts: failed with backoff, or dead."""
         async with self._write() as conn:
             return await leases_sql.rescue_expired_leases(conn, params, now=await self._clock(conn))
-
-    # -- dead letters ----------------------------------------------------------------------
-    async def retry_dead_jobs(self, selector: DeadJobFilter) -> list[JobChange]:
-        """Selected dead jobs -> pending (attempts reset, history kept)."""
-        async with self._write() as conn:
-            changes = await jobs_sql.retry_dead_jobs(conn, selector, now=await self._clock(conn))
-            queues = {c.queue for c in changes}
-            await self._notify(conn, queues)
-        self._announce(queues)
-        return changes
-
-    async def purge_dead_jobs(self, selector: DeadJobFilter) -> int:
-        """Delete the selected dead jobs; returns how many."""
-        async with self._write() as conn:
-            return await jobs_sql.purge_dead_jobs(conn, selector)
-
-    # -- queues ----------------------------------------------------------------------------
-    async def pause_queue(self, queue: str, *, tenant: str | None) -> None:
-        """Stop claims from `queue` for this tenant (`None`: for every tenant)."""
-        async with self._write() as conn:
-            await queues_sql.pause_queue(conn, queue, tenant=tenant, now=await self._clock(conn))
-
-    async def resume_queue(self, queue: str, *, tenant: str | None) -> None:
-        """Undo `pause_queue` for the same scope."""
-        async with self._write() as conn:
-            await queues_sql.resume_queue(conn, queue, tenant=tenant)
-        self._announce({queue})
 
     async def list_queues(self, *, tenant: str | None) -> list[QueueStats]:
         """Per-queue counts by state and pause state."""
@@ -341,9 +210,12 @@ class SqlStore:
     async def delete_finished_jobs(self, *, finished_before: datetime, limit: int) -> int:
         """Delete up to `limit` finished jobs older than the cutoff."""
         async with self._write() as conn:
-            return await stats_sql.delete_finished_jobs(
+            deleted = await stats_sql.delete_finished_jobs(
                 conn, finished_before=finished_before, limit=limit
             )
+            if deleted:
+                await actions_sql.sweep_orphans(conn)
+            return deleted
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.dialect}>"

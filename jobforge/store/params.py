@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from jobforge.domain.backoff import Backoff
 from jobforge.domain.job import Job
@@ -27,6 +28,30 @@ class JobChange:
     queue: str
     status: JobState
     attempts: int
+    at: datetime
+
+
+class ActionKind(StrEnum):
+    """What a person did to a job."""
+
+    CANCEL = "cancel"
+    """Cancelled a job that was not running."""
+    CANCEL_REQUESTED = "cancel_requested"
+    """Asked a running job to stop (its worker reports `cancelled` when it has)."""
+    RETRY = "retry"
+    """Sent a failed, dead or cancelled job back to pending."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobAction:
+    """A durable record of a steering call: which job, from which state to which, when,
+    and `actor` as the caller named itself (e.g. `dashboard:<key id>`; None if unnamed)."""
+
+    job_id: uuid.UUID
+    action: ActionKind
+    from_status: JobState
+    to_status: JobState
+    actor: str | None
     at: datetime
 
 
@@ -95,14 +120,18 @@ class RescueResult:
 @dataclass(frozen=True, kw_only=True)
 class ListJobsParams:
     """Filters and page of a job listing; newest first. `tenant=None` lists all tenants
-    (admin). `q` matches a job id prefix or an idempotency key prefix. `cursor` (the
-    `next_cursor` of a previous page) takes precedence over `offset`."""
+    (admin). `q` matches a job id prefix or an idempotency key prefix. `search` is the
+    dashboard's free text, case-insensitive: a job id prefix, or text anywhere in the
+    idempotency key, payload, last error or attempt history (it reads every row the other
+    filters leave). `cursor` (the `next_cursor` of a previous page) takes precedence over
+    `offset`."""
 
     tenant: str | None
     statuses: Sequence[JobState] = ()
     types: Sequence[str] = ()
     queues: Sequence[str] = ()
     q: str | None = None
+    search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     limit: int = 50

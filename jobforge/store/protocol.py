@@ -25,6 +25,7 @@ from jobforge.store.params import (
     FinishResult,
     HeartbeatParams,
     HeartbeatResult,
+    JobAction,
     JobChange,
     JobPage,
     ListJobsParams,
@@ -69,17 +70,26 @@ class Store(Protocol):
     async def list_jobs(self, params: ListJobsParams) -> JobPage:
         """A filtered page of jobs, newest first."""
 
-    async def cancel_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
+    async def cancel_job(
+        self, job_id: uuid.UUID, *, tenant: str | None, actor: str | None = None
+    ) -> Job:
         """Cancel a pending, scheduled or failed job at once; for a running job, record the
         request (the worker stops the handler and reports `Cancelled`). A finished job is
-        `IllegalTransition`."""
+        `IllegalTransition`. Recorded as a `JobAction` by `actor`."""
 
-    async def retry_job(self, job_id: uuid.UUID, *, tenant: str | None) -> Job:
+    async def retry_job(
+        self, job_id: uuid.UUID, *, tenant: str | None, actor: str | None = None
+    ) -> Job:
         """Move a failed, dead or cancelled job back to pending with its attempts reset and
-        its history kept; `IllegalTransition` from any other state."""
+        its history kept; `IllegalTransition` from any other state. Recorded as a
+        `JobAction` by `actor`."""
 
     async def delete_job(self, job_id: uuid.UUID, *, tenant: str | None) -> None:
         """Delete a job that is not running; `IllegalTransition` for a running one."""
+
+    async def job_actions(self, job_id: uuid.UUID, *, tenant: str | None) -> list[JobAction]:
+        """What people did to a job (cancel, retry: who, when, from which state), oldest
+        first; empty for a job absent or not visible to `tenant`."""
 
     # -- leases (the worker's hot path) ----------------------------------------------------
     async def claim_jobs(self, params: ClaimParams) -> list[Job]:
@@ -103,8 +113,11 @@ class Store(Protocol):
         backoff, or to `dead` when no attempts remain."""
 
     # -- dead letters ----------------------------------------------------------------------
-    async def retry_dead_jobs(self, selector: DeadJobFilter) -> list[JobChange]:
-        """Move the selected dead jobs back to pending (attempts reset, history kept)."""
+    async def retry_dead_jobs(
+        self, selector: DeadJobFilter, *, actor: str | None = None
+    ) -> list[JobChange]:
+        """Move the selected dead jobs back to pending (attempts reset, history kept), each
+        recorded as a `JobAction` by `actor`."""
 
     async def purge_dead_jobs(self, selector: DeadJobFilter) -> int:
         """Delete the selected dead jobs; returns how many."""

@@ -10,6 +10,10 @@ Indexes are chosen for the hot queries, and each says which:
   keyset cursor. Filters by type or queue ride on the tenant index: every index is written
   on each state change of every job (claim, finish), so the hot path pays for each one;
 - pruning and "finished in the last minute" read `ix_jobs_finished`.
+
+`jobforge_job_actions` is the durable record of what people did to a job (cancel, retry),
+by which key: the job detail page's timeline. Only user steering writes it, never the
+worker's hot path.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -143,6 +148,20 @@ jobs = Table(
         postgresql_where=text(FINAL_SQL),
         sqlite_where=text(FINAL_SQL),
     ),
+)
+
+job_actions = Table(
+    "jobforge_job_actions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    # No foreign key: a job's deletion sweeps its actions (see `sql.actions`), which keeps
+    # SQLite and PostgreSQL alike and table rebuilds in future migrations harmless.
+    Column("job_id", Uuid(as_uuid=True), nullable=False, index=True),
+    Column("action", String(32), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("actor", String(200), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
 )
 
 queue_pauses = Table(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
+from jobforge.api.app import create_app
 from jobforge.domain.job import NewJob
 from jobforge.domain.outcomes import Failed
 from jobforge.domain.states import JobState
+from jobforge.domain.tenants import display_prefix
+from jobforge.events.memory import InProcessEventBus
 from jobforge.store.params import ClaimParams
 from tests.dashboard.conftest import Dash, csrf
 
@@ -88,6 +92,7 @@ async def test_jobs_list_filters_by_status_type_queue_and_search(dash: Dash) -> 
     assert ids((await client.get("/jobs?queue=reports")).text) == {b}
     assert ids((await client.get("/jobs?q=zed@example")).text) == {a}  # payload text
     assert ids((await client.get("/jobs?q=smtp+refused")).text) == {dead}  # error text
+    assert ids((await client.get("/jobs?q=most+recent+call")).text) == {dead}  # traceback
     assert ids((await client.get(f"/jobs?q={b[:8]}")).text) == {b}  # id prefix
     page = (await client.get("/jobs?status=dead&type=x&queue=y&q=z&range=1h")).text
     assert 'value="dead" checked' in page  # the filter form shows the URL's filter
@@ -121,7 +126,7 @@ async def test_detail_shows_fields_attempts_and_timeline(dash: Dash) -> None:
     job_id = await make_dead(dash, "acme", payload={"n": 1})
     client = await dash.browser(await dash.key("acme"))
     page = (await client.get(f"/jobs/{job_id}")).text
-    for text in ["dlq-test", "Attempt 1 at", "attempt 1 failed", "created", "finished"]:
+    for text in ["dlq-test", "Attempt 1 at", "attempt 1 failed", "submitted", "finished"]:
         assert text in page, text
     fragment = await client.get(f"/jobs/{job_id}?fragment=1")
     assert fragment.status_code == 200
@@ -130,20 +135,38 @@ async def test_detail_shows_fields_attempts_and_timeline(dash: Dash) -> None:
     assert (await client.get("/jobs/not-a-uuid")).status_code == 404
 
 
-async def test_retry_from_the_detail_page_records_the_dashboard_actor(dash: Dash) -> None:
+async def test_the_timeline_names_who_retried_and_cancelled_and_survives_a_restart(
+    dash: Dash,
+) -> None:
     job_id = await make_dead(dash, "acme")
-    client = await dash.browser(await dash.key("acme"))
+    dash_key, api_key = await dash.key("acme"), await dash.key("acme")
+    client = await dash.browser(dash_key)
     token = await csrf(client, f"/jobs/{job_id}")
     response = await client.post(f"/jobs/{job_id}/retry", data={"csrf": token})
     assert response.status_code == 303
     job = await dash.store.get_job(uuid.UUID(job_id), tenant="acme")
     assert job.status is JobState.PENDING
-    for _ in range(50):  # the hub hears the retry event within its flush interval
-        page = (await client.get(f"/jobs/{job_id}")).text
-        if "via the dashboard" in page:
-            break
-        await asyncio.sleep(0.05)
-    assert "via the dashboard" in page
+    api = dash.client()
+    cancelled = await api.post(
+        f"/api/v1/jobs/{job_id}/cancel", headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    keys = {k.prefix: k.id for k in await dash.store.list_api_keys("acme")}
+    dash_id, api_id = keys[display_prefix(dash_key)], keys[display_prefix(api_key)]
+
+    # A new app over the same store (as after a restart) has heard no event: what it shows
+    # comes from the store.
+    fresh = create_app(dash.settings, dash.store, InProcessEventBus(), dash.control)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fresh), base_url="http://testserver"
+    ) as restarted:
+        restarted.cookies.update(client.cookies)
+        page = (await restarted.get(f"/jobs/{job_id}")).text
+    timeline = page[page.index('<ol class="timeline">') :]
+    assert "retried" in timeline and f"key {dash_id} via the dashboard" in timeline
+    assert "cancelled" in timeline and f"key {api_id} via the API" in timeline
+    assert timeline.index("retried") < timeline.index(f"key {api_id} via the API")
+    assert "was dead" in timeline and "was pending" in timeline
 
 
 async def test_create_form_submits_and_validates(dash: Dash) -> None:
