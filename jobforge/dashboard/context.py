@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+import structlog
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from jobforge.control import JobControl
 from jobforge.dashboard.auth import SecretHolder, SessionCodec, ensure_secret
 from jobforge.dashboard.changes import StoreChangePoller
 from jobforge.events import EventBus
+from jobforge.events.coalesce import WINDOW_SECONDS
 from jobforge.events.hub import LiveHub
 from jobforge.store.protocol import Store
+
+log = structlog.get_logger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -50,12 +54,29 @@ class DashboardContext:
     send_timeout_seconds: float = SEND_TIMEOUT_SECONDS
 
     async def start(self) -> None:
-        """Start the live hub (and the SQLite change poller); idempotent and cheap."""
+        """Start the live hub (and the SQLite change poller); idempotent and cheap. The
+        throughput chart starts from the store's last 15 minutes, not from zero."""
         if self.hub.running:
             return
         await self.hub.start()
+        await self.seed_throughput()
         if self.poller is not None:
             self.poller.start()
+
+    async def seed_throughput(self) -> None:
+        """Fill the hub's throughput ring from the store's history (best effort: an
+        unreachable store leaves the chart to live events)."""
+        try:
+            now = await self.store.now()
+            since = now - timedelta(seconds=WINDOW_SECONDS)
+            samples = await self.store.throughput_history(since=since)
+        except Exception:
+            log.warning("throughput history unavailable", exc_info=True)
+            return
+        rows = [(s.tenant, s.second, s.completed, s.failed) for s in samples]
+        # Up to this very second: what it has seen so far is stored; a late event of it
+        # may go uncounted (the ring cannot tell whether history already holds it).
+        self.hub.throughput.seed(rows, upto=int(now.timestamp()))
 
     async def close(self) -> None:
         if self.poller is not None:

@@ -105,14 +105,29 @@ WINDOW_SECONDS = 15 * 60
 class ThroughputRing:
     """Completed and failed attempts per second over the last `window` seconds, per tenant.
 
-    Fed by every event this process receives from the bus, so it starts empty when the
-    process starts: it is a live view, not history (history needs the store's rollups).
+    Fed by every event this process receives from the bus, and `seed`ed once from the
+    store's history when the process starts, so a restart does not blank the chart.
     """
 
     def __init__(self, *, window: int = WINDOW_SECONDS) -> None:
         self._window = window
         self._seconds: dict[str, dict[int, list[int]]] = defaultdict(dict)
         self._newest = 0
+        self._seeded_upto = 0
+
+    def seed(self, samples: Iterable[tuple[str, int, int, int]], *, upto: int) -> None:
+        """Take `(tenant, second, completed, failed)` counts from history for every second
+        up to `upto`, replacing what live events counted for those seconds (history
+        includes them); events of those seconds arriving later are not counted again."""
+        for per_second in self._seconds.values():
+            for second in [s for s in per_second if s <= upto]:
+                del per_second[second]
+        for tenant, second, completed, failed in samples:
+            if second <= upto and (completed or failed):
+                self._seconds[tenant][second] = [completed, failed]
+        self._seeded_upto = max(self._seeded_upto, upto)
+        self._newest = max(self._newest, upto)
+        self._prune()
 
     def add(self, events: Iterable[JobEvent]) -> None:
         """Count completions and failures at the second each happened."""
@@ -124,7 +139,7 @@ class ThroughputRing:
             else:
                 continue
             second = int(event.at.timestamp())
-            if second <= self._newest - self._window:
+            if second <= self._newest - self._window or second <= self._seeded_upto:
                 continue
             per_second = self._seconds[event.tenant]
             counts = per_second.get(second)

@@ -25,15 +25,18 @@ from jobforge.store.params import (
     FinishResult,
     HeartbeatParams,
     HeartbeatResult,
+    JobChange,
     JobPage,
     ListJobsParams,
     MetricsSummary,
     QueueStats,
     RescueParams,
     RescueResult,
+    ThroughputSample,
     WorkerInfo,
 )
 from jobforge.store.sql import actions as actions_sql
+from jobforge.store.sql import changes as changes_sql
 from jobforge.store.sql import jobs as jobs_sql
 from jobforge.store.sql import leadership as leadership_sql
 from jobforge.store.sql import leases as leases_sql
@@ -206,6 +209,20 @@ class SqlStore(SteeringOps):
         """Counts per state and attempts finished in the last minute."""
         async with self._read() as conn:
             return await stats_sql.metrics_summary(conn, tenant=tenant, now=await self._clock(conn))
+
+    async def throughput_history(self, *, since: datetime) -> list[ThroughputSample]:
+        """Completed and failed attempts per tenant and second since `since`."""
+        async with self._read() as conn:
+            return await stats_sql.throughput_history(conn, since=since)
+
+    async def recent_changes(
+        self, *, since: datetime, after_id: uuid.UUID | None = None, limit: int = 1000
+    ) -> list[JobChange]:
+        """Jobs submitted, started, failed or finished at or after `since`."""
+        async with self._read() as conn:
+            return await changes_sql.recent_changes(
+                conn, since=since, after_id=after_id, limit=limit
+            )
 
     async def delete_finished_jobs(self, *, finished_before: datetime, limit: int) -> int:
         """Delete up to `limit` finished jobs older than the cutoff."""

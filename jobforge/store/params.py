@@ -188,6 +188,17 @@ class MetricsSummary:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThroughputSample:
+    """Attempts of one tenant that ended in one second (Unix time): `completed`, and
+    `failed` (the job is now `failed`, awaiting its retry, or `dead`)."""
+
+    tenant: str
+    second: int
+    completed: int
+    failed: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class WorkerInfo:
     """A worker process as registered: it refreshes `last_seen_at` with every heartbeat."""
 

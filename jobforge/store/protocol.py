@@ -33,6 +33,7 @@ from jobforge.store.params import (
     QueueStats,
     RescueParams,
     RescueResult,
+    ThroughputSample,
     WorkerInfo,
 )
 
@@ -174,6 +175,19 @@ class Store(Protocol):
     # -- stats and housekeeping ------------------------------------------------------------
     async def metrics_summary(self, *, tenant: str | None) -> MetricsSummary:
         """Counts per state and jobs finished in the last minute."""
+
+    async def throughput_history(self, *, since: datetime) -> list[ThroughputSample]:
+        """Per tenant and second since `since`: attempts completed, and attempts failed as
+        far as the jobs still show it (now dead, or failed awaiting a retry)."""
+
+    async def recent_changes(
+        self, *, since: datetime, after_id: uuid.UUID | None = None, limit: int = 1000
+    ) -> list[JobChange]:
+        """Jobs submitted, started, failed or finished at or after `since` (or after the
+        change `(since, after_id)`: changes of one instant page by id), each once in its
+        current state at its latest change, oldest first; when more than `limit` of a kind
+        changed, only those up to the last one read, so asking again from the last change
+        returned misses none. For following the store without its event bus."""
 
     async def delete_finished_jobs(self, *, finished_before: datetime, limit: int) -> int:
         """Delete up to `limit` completed, dead or cancelled jobs finished before the cutoff."""

@@ -76,6 +76,20 @@ class Dash:
         assert "jobforge_session" in client.cookies
         return client
 
+    @contextlib.asynccontextmanager
+    async def restarted(self, signed_in: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+        """A client of a new app over the same store (as after a restart: its hub has heard
+        no event), carrying `signed_in`'s session."""
+        app = create_app(self.settings, self.store, InProcessEventBus(), self.control)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as client,
+        ):
+            client.cookies.update(signed_in.cookies)
+            yield client
+
     async def submit(self, tenant: str, **fields: Any) -> str:
         fields.setdefault("type", "email.send")
         result = await self.control.submit(NewJob(tenant=tenant, **fields))

@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 from jobforge.control import JobControl
 from jobforge.dashboard.changes import StoreChangePoller
 from jobforge.domain.job import NewJob
+from jobforge.domain.outcomes import Completed
 from jobforge.domain.states import JobState
 from jobforge.events.hub import LiveHub
 from jobforge.events.memory import InProcessEventBus
@@ -48,10 +49,41 @@ async def test_poller_reports_changes_made_elsewhere_once(tmp_path: Path) -> Non
         await elsewhere.close()
 
 
+async def test_poller_sees_changes_to_old_jobs_and_reads_a_backlog_in_pages(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    here, elsewhere = open_store(url), open_store(url)
+    await here.migrate()
+    hub = LiveHub(InProcessEventBus())
+    poller = StoreChangePoller(here, hub, batch=50)
+    try:
+        oldest = (await elsewhere.enqueue_jobs([NewJob(type="t", tenant="a", queue="old")]))[0]
+        await elsewhere.enqueue_jobs([NewJob(type="t", tenant="a") for _ in range(300)])
+        await poller.run_once()  # starts following from here
+        await elsewhere.enqueue_jobs([NewJob(type="t", tenant="a") for _ in range(120)])
+        [claimed] = await elsewhere.claim_jobs(
+            ClaimParams(worker_id="w", queues=["old"], limit=1, lease_seconds=30)
+        )
+        assert claimed.lease_token is not None
+        await elsewhere.finish_attempts(
+            [Completed(job_id=claimed.id, lease_token=claimed.lease_token)]
+        )
+        events = await poller.run_once()
+        assert len(events) == 121  # 120 new ones, in pages of 50, and the oldest job
+        done = [e for e in events if e.job_id == oldest.job.id]
+        assert [(e.event, e.status) for e in done] == [(EventName.COMPLETED, JobState.COMPLETED)]
+        assert sum(c for _, c, _ in hub.throughput_series("a")) == 1
+        assert await poller.run_once() == []
+    finally:
+        await here.close()
+        await elsewhere.close()
+
+
 def test_poller_validates_its_configuration(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
-    with pytest.raises(ValueError, match=r"window must be 1\.\.500, got 0"):
-        StoreChangePoller(store, LiveHub(InProcessEventBus()), window=0)
+    with pytest.raises(ValueError, match=r"batch must be 1\.\.10000, got 0"):
+        StoreChangePoller(store, LiveHub(InProcessEventBus()), batch=0)
 
 
 def test_a_worker_process_on_the_same_sqlite_file_reaches_the_websocket(tmp_path: Path) -> None:

@@ -6,14 +6,10 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
-from jobforge.api.app import create_app
 from jobforge.domain.job import NewJob
-from jobforge.domain.outcomes import Failed
+from jobforge.domain.outcomes import Completed, Failed
 from jobforge.domain.states import JobState
 from jobforge.domain.tenants import display_prefix
-from jobforge.events.memory import InProcessEventBus
 from jobforge.store.params import ClaimParams
 from tests.dashboard.conftest import Dash, csrf
 
@@ -50,6 +46,29 @@ async def test_overview_shows_counts_queues_and_workers_for_an_admin(dash: Dash)
     assert {q["name"] for q in data["queues"]} == {"default", "reports"}
     assert data["workers"] == []
     assert len(data["throughput"]) == 900
+
+
+async def test_the_throughput_chart_starts_from_the_stores_history(dash: Dash) -> None:
+    for _ in range(3):
+        await make_dead(dash, "acme")
+    done = await dash.submit("acme", queue="quick")
+    [claimed] = await dash.store.claim_jobs(
+        ClaimParams(worker_id="w", queues=["quick"], limit=1, lease_seconds=60)
+    )
+    assert str(claimed.id) == done and claimed.lease_token is not None
+    await dash.store.finish_attempts(
+        [Completed(job_id=claimed.id, lease_token=claimed.lease_token)]
+    )
+    await dash.submit("other", queue="quick")
+    # A server started after these finished (its hub heard none of them) still charts them.
+    signed_in = await dash.browser(await dash.key("acme"))
+    async with dash.restarted(signed_in) as restarted:
+        data = (await restarted.get("/ui/overview.json")).json()
+        page = (await restarted.get("/")).text
+    completed = sum(c for _, c, _ in data["throughput"])
+    failed = sum(f for _, _, f in data["throughput"])
+    assert (completed, failed) == (1, 3)
+    assert 'data-chart="total_failed">3<' in page
 
 
 async def test_overview_is_scoped_to_the_tenant(dash: Dash) -> None:
@@ -156,11 +175,7 @@ async def test_the_timeline_names_who_retried_and_cancelled_and_survives_a_resta
 
     # A new app over the same store (as after a restart) has heard no event: what it shows
     # comes from the store.
-    fresh = create_app(dash.settings, dash.store, InProcessEventBus(), dash.control)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=fresh), base_url="http://testserver"
-    ) as restarted:
-        restarted.cookies.update(client.cookies)
+    async with dash.restarted(client) as restarted:
         page = (await restarted.get(f"/jobs/{job_id}")).text
     timeline = page[page.index('<ol class="timeline">') :]
     assert "retried" in timeline and f"key {dash_id} via the dashboard" in timeline

@@ -101,6 +101,25 @@ def test_throughput_counts_per_second_within_the_window() -> None:
     assert all(c == 0 for s, c, _ in ring.series("acme", second + 20) if s <= second)
 
 
+def test_throughput_seeded_from_history_counts_each_second_once() -> None:
+    ring = ThroughputRing(window=10)
+    second = int(T0.timestamp())
+    ring.add([ev(at=T0)])  # heard live before the history was read...
+    ring.seed([("acme", second, 3, 1), ("b", second - 1, 0, 2)], upto=second)
+    series = ring.series("acme", second + 1)
+    assert series[-2] == (second, 3, 1)  # ...and included in it: counted once
+    assert ring.series("b", second + 1)[-3] == (second - 1, 0, 2)
+    ring.add([ev(at=T0)])  # a late event of a seeded second is in the history already
+    ring.add([ev(at=T0 + timedelta(seconds=1))])  # a new second counts live
+    assert ring.series("acme", second + 1)[-2:] == [(second, 3, 1), (second + 1, 1, 0)]
+    # A new seed replaces the history it covers; what is older than the window is dropped.
+    ring.seed([("acme", second - 30, 5, 5), ("acme", second - 2, 0, 4)], upto=second)
+    assert [s for s in ring.series(None, second + 1) if s[1] or s[2]] == [
+        (second - 2, 0, 4),
+        (second + 1, 1, 0),
+    ]
+
+
 async def read_all(feed: LiveFeed, until_total: int) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     total = 0
