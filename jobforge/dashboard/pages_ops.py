@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from jobforge.dashboard import queries
-from jobforge.dashboard.chart import throughput_chart
+from jobforge.dashboard.chart import WINDOWS, throughput_chart
 from jobforge.dashboard.context import STATIC, DashboardContext
 from jobforge.dashboard.filters import JobFilters
 from jobforge.dashboard.web import (
@@ -42,8 +42,10 @@ def create_ops_router(ctx: DashboardContext) -> APIRouter:
         if viewer is None:
             return login_redirect(request)
         data = await queries.overview(ctx.store, ctx.hub, scope=viewer.scope, admin=viewer.is_admin)
-        chart = throughput_chart(data.throughput)
-        return render(ctx, request, "overview.html", viewer=viewer, o=data, chart=chart)
+        chart = throughput_chart(data.throughput, request.query_params.get("window", ""))
+        return render(
+            ctx, request, "overview.html", viewer=viewer, o=data, chart=chart, windows=WINDOWS
+        )
 
     @router.get("/ui/overview.json", include_in_schema=False)
     async def overview_json(request: Request) -> Response:

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 import structlog
 
@@ -88,7 +89,7 @@ class LiveHub:
         self._coalescer = EventCoalescer(max_jobs=max_jobs)
         self._clock = clock
         self._feeds: set[LiveFeed] = set()
-        self._last_state: OrderedDict[uuid.UUID, tuple[JobState, int]] = OrderedDict()
+        self._last_state: OrderedDict[uuid.UUID, tuple[JobState, int, datetime]] = OrderedDict()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
 
@@ -135,15 +136,19 @@ class LiveHub:
 
         An event announcing the state a job was last seen in is dropped: when a worker in
         this process publishes and the SQLite poller also notices the change, it counts once.
+        So is one older than the last seen (a poll that read `running` just before the bus
+        announced `completed`), or the job's next announcement would count it twice.
         """
         fresh = []
         for event in events:
             state = (event.status, event.attempt)
-            if self._last_state.get(event.job_id) == state:
-                self.history.annotate(event)
+            last = self._last_state.get(event.job_id)
+            if last is not None and (last[:2] == state or event.at < last[2]):
+                if last[:2] == state:
+                    self.history.annotate(event)
                 continue
             self._last_state.pop(event.job_id, None)
-            self._last_state[event.job_id] = state
+            self._last_state[event.job_id] = (*state, event.at)
             if len(self._last_state) > DEDUPE_JOBS:
                 self._last_state.popitem(last=False)
             fresh.append(event)

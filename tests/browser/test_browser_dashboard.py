@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jobforge.app import JobForge
+from jobforge.domain.errors import DoNotRetry
 from jobforge.domain.job import NewJob
 from jobforge.domain.outcomes import Failed
 from jobforge.domain.states import JobState
@@ -26,13 +28,21 @@ XSS_PAYLOAD = (
 
 
 def start_worker(server: LiveServer, queue: str, seconds: float = 1.5) -> None:
-    """A real worker in the server's process, on `queue`, whose handler takes `seconds`."""
+    """A real worker in the server's process, on `queue`: `browser.slow` takes `seconds`;
+    `browser.mixed` takes a moment and fails for good when its payload says `fail`."""
     forge = JobForge()
 
     @forge.task("browser.slow", queue=queue)
     async def slow(payload: dict[str, Any], ctx: Any) -> dict[str, Any]:
         await asyncio.sleep(seconds)
         return {"echo": payload}
+
+    @forge.task("browser.mixed", queue=queue)
+    async def mixed(payload: dict[str, Any], ctx: Any) -> dict[str, Any]:
+        await asyncio.sleep(0.1)
+        if payload.get("fail"):
+            raise DoNotRetry(f"refused item {payload['n']}")
+        return {"n": payload["n"]}
 
     worker = forge.build_worker(
         server.store, server.settings, bus=server.bus, queues=[queue], concurrency=2
@@ -110,13 +120,58 @@ def test_rows_and_counts_update_live(page: Page, server: LiveServer) -> None:
         for _ in range(3)
     ]
     expect(page.locator('[data-count="pending"]')).to_have_text("3")
-    screenshot(page, "overview")
 
     page.goto("/jobs")
     row = page.locator(f'tr[data-job-id="{ids[0]}"] [data-status]')
     expect(row).to_have_text("pending")
     server.call(lambda: server.control.cancel(uuid.UUID(ids[0]), tenant=None, actor="test"))
     expect(row).to_have_text("cancelled")
+
+
+def test_overview_charts_completed_and_failed_live_and_lists_the_worker(
+    page: Page, server: LiveServer
+) -> None:
+    login(page, server)
+    page.evaluate("window.__sameDocument = true")
+    start_worker(server, "chart")
+
+    async def submit_burst(n: int, offset: int = 0) -> None:
+        jobs = [
+            NewJob(type="browser.mixed", tenant="ops", queue="chart", max_attempts=1,
+                   payload={"n": offset + i, "fail": (offset + i) % 4 == 0})
+            for i in range(n)
+        ]  # fmt: skip
+        await server.control.submit_many(jobs)
+
+    for burst in range(3):  # a few seconds apart, so the chart has several peaks
+        server.call(lambda b=burst: submit_burst(12, offset=12 * b))  # type: ignore[misc]
+        page.wait_for_timeout(900)
+    completed = page.locator('[data-chart="total_completed"]')
+    expect(completed).to_have_text("27", timeout=15_000)  # 36 jobs, every 4th refused
+    expect(page.locator('[data-chart="total_failed"]')).to_have_text("9")
+    expect(page.locator('[data-count="dead"]')).to_have_text("9")
+    expect(page.locator('[data-count="completed"]')).to_have_text("27")
+    assert page.evaluate("window.__sameDocument") is True  # all of it without a reload
+    # The lines rise above the baseline (y=158 is zero on the 160-high chart).
+    heights = page.evaluate(
+        """() => ['completed', 'failed'].map(k => Math.min(...document
+             .querySelector(`#throughput polyline.${k}`).getAttribute('points')
+             .split(' ').map(p => Number(p.split(',')[1]))))"""
+    )
+    assert all(y < 158 for y in heights), heights
+    workers = page.locator("#worker-rows tr")
+    expect(workers).to_have_count(1)
+    expect(workers.first).to_contain_text(str(os.getpid()))
+    expect(workers.first).to_contain_text("chart")
+    screenshot(page, "overview")
+
+    page.get_by_role("link", name="1m").click()  # zoom in: kept in the URL
+    page.wait_for_url(re.compile(r"/\?window=1m$"))
+    expect(page.get_by_role("heading", name="Throughput, last minute")).to_be_visible()
+    expect(page.locator('[data-chart="total_completed"]')).to_have_text("27")
+    points = page.locator("#throughput polyline.completed").get_attribute("points") or ""
+    assert len(points.split()) == 60
+    screenshot(page, "overview-last-minute")
 
 
 def test_filters_survive_reload_and_back(page: Page, server: LiveServer) -> None:

@@ -215,3 +215,17 @@ def test_hub_counts_a_change_once_and_keeps_who_acted() -> None:
     assert hub.ingest([published]) == 0
     assert [e.actor for e in hub.history.of(job)] == ["dashboard:k1"]
     assert sum(c for _, c, _ in hub.throughput.series("acme", int(T0.timestamp()))) == 1
+
+
+def test_hub_drops_a_stale_poll_that_arrives_after_a_newer_event() -> None:
+    hub = LiveHub(InProcessEventBus())
+    job = uuid.uuid4()
+    started = ev(job, name=EventName.STARTED, at=T0)
+    completed = ev(job, name=EventName.COMPLETED, at=T0 + timedelta(seconds=1))
+    assert hub.ingest([started, completed]) == 2  # from the bus, in order
+    assert hub.ingest([started]) == 0  # a poll read `running` before the completion...
+    assert hub.ingest([completed]) == 0  # ...so its next poll's `completed` is no news
+    second = int(completed.at.timestamp())
+    assert sum(c for _, c, _ in hub.throughput.series("acme", second)) == 1
+    retried = ev(job, name=EventName.SUBMITTED, at=T0 + timedelta(seconds=5))
+    assert hub.ingest([retried]) == 1  # a newer change of the same job still counts

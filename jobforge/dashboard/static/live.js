@@ -50,20 +50,42 @@
   }
 
   // ---- overview ---------------------------------------------------------------------------
+  // Mirrors chart.py: a "nice" vertical scale (1, 2 or 5 times a power of ten) and the
+  // average of the last 10 seconds as the current rate.
+  function niceCeiling(v) {
+    if (v <= 1) return 1;
+    const power = 10 ** Math.floor(Math.log10(v));
+    for (const step of [1, 2, 5, 10]) if (step * power >= v) return step * power;
+    return 10 * power;
+  }
+
   function drawChart(series) {
     const svg = document.getElementById("throughput");
     if (!svg) return;
     const [, , w, h] = svg.getAttribute("viewBox").split(" ").map(Number);
+    series = series.slice(-Number(svg.dataset.seconds || series.length));
     let peak = 0, totalC = 0, totalF = 0;
     for (const [, c, f] of series) { peak = Math.max(peak, c, f); totalC += c; totalF += f; }
-    const scale = peak ? (h - 4) / peak : 0;
+    const top = niceCeiling(peak);
+    const scale = (h - 4) / top;
     const step = w / Math.max(series.length - 1, 1);
     const points = (i) => series.map((s, x) => `${(x * step).toFixed(1)},${(h - 2 - s[i] * scale).toFixed(1)}`).join(" ");
-    svg.querySelector("polyline.completed").setAttribute("points", points(1));
-    svg.querySelector("polyline.failed").setAttribute("points", points(2));
-    text(document.querySelector('[data-chart="total_completed"]'), totalC);
-    text(document.querySelector('[data-chart="total_failed"]'), totalF);
-    text(document.querySelector('[data-chart="peak"]'), peak);
+    const area = (line) => (line ? `0,${h - 2} ${line} ${w},${h - 2}` : "");
+    const completed = points(1), failed = points(2);
+    svg.querySelector("polyline.completed").setAttribute("points", completed);
+    svg.querySelector("polyline.failed").setAttribute("points", failed);
+    svg.querySelector("polygon.completed").setAttribute("points", area(completed));
+    svg.querySelector("polygon.failed").setAttribute("points", area(failed));
+    const recent = series.slice(-10);
+    const rate = (i) => (recent.reduce((sum, s) => sum + s[i], 0) / Math.max(recent.length, 1)).toFixed(1);
+    const set = (name, value) => text(document.querySelector(`[data-chart="${name}"]`), value);
+    set("total_completed", totalC);
+    set("total_failed", totalF);
+    set("peak", peak);
+    set("scale_max", `${top}/s`);
+    set("scale_half", `${top / 2}/s`);
+    set("rate_completed", rate(1));
+    set("rate_failed", rate(2));
   }
 
   function row(cells) {
