@@ -23,10 +23,11 @@ from jobforge.dashboard.web import (
     not_found,
     redirect,
     render,
+    safe_next,
 )
 from jobforge.domain.errors import IllegalTransition, JobNotFound
 from jobforge.domain.job import Job
-from jobforge.domain.states import JobState
+from jobforge.domain.states import CANCELLABLE, RETRYABLE_BY_USER, JobState
 
 
 def create_jobs_router(ctx: DashboardContext) -> APIRouter:
@@ -109,7 +110,16 @@ def create_jobs_router(ctx: DashboardContext) -> APIRouter:
             return not_found(ctx, request, viewer)
         template = "job_live.html" if request.query_params.get("fragment") else "job.html"
         timeline = await queries.timeline(ctx.store, job, ctx.hub, scope=viewer.scope)
-        return render(ctx, request, template, viewer=viewer, job=job, timeline=timeline)
+        return render(
+            ctx,
+            request,
+            template,
+            viewer=viewer,
+            job=job,
+            timeline=timeline,
+            retryable=RETRYABLE_BY_USER,
+            cancellable=CANCELLABLE | {JobState.RUNNING},
+        )
 
     @router.post("/jobs/{job_id}/{verb}", include_in_schema=False)
     async def job_action(request: Request, job_id: str, verb: str) -> Response:
@@ -175,7 +185,7 @@ async def _bulk(
             everything=everything,
             ids=ids,
             filter_query=filter_query,
-            back=back,
+            back=safe_next(form_text(form, "back")) if form_text(form, "back") else back,
             limit=queries.BULK_LIMIT,
         )
     if everything:

@@ -69,7 +69,7 @@ def build_timeline(
                 what=ACTION_WORDS[action.action],
                 status=action.to_status,
                 actor=action.actor,
-                detail=f"was {action.from_status.value}",
+                detail=f"from {action.from_status.value}",
                 covers=frozenset({action.to_status}),
             )
         )

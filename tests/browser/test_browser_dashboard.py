@@ -87,6 +87,8 @@ def test_submit_through_the_form_and_watch_it_complete_without_reload(
     status = page.locator("#job-status")
     expect(status).to_have_text("pending")
     expect(page.locator("#live-status")).to_have_text("live")
+    expect(page.get_by_role("button", name="Cancel")).to_be_visible()  # what pending allows
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
     page.evaluate("window.__sameDocument = true")  # a reload would lose this
 
     start_worker(server, "browser")
@@ -96,6 +98,7 @@ def test_submit_through_the_form_and_watch_it_complete_without_reload(
     assert page.evaluate("window.__sameDocument") is True
     expect(page.locator("#result")).to_contain_text("ada@example.com")
     expect(page.locator(".timeline")).to_contain_text("finished")
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)  # the buttons follow
     screenshot(page, "job-detail")
 
 
@@ -228,6 +231,12 @@ def test_retry_a_dead_job_from_the_dead_letter_page(page: Page, server: LiveServ
     expect(page.locator(f'tr[data-job-id="{job_id}"]')).to_have_count(0)
     job = server.call(lambda: server.store.get_job(uuid.UUID(job_id), tenant=None))
     assert job.status is JobState.PENDING
+    page.goto(f"/jobs/{job_id}")  # the timeline says who sent it back, and from where
+    retried = page.locator(".timeline li", has_text="retried")
+    expect(retried).to_contain_text("via the dashboard")
+    expect(retried).to_contain_text("from dead")
+    expect(page.locator(".attempt")).to_contain_text("SMTP refused")
+    screenshot(page, "job-detail-retried")
 
 
 def test_a_script_in_a_payload_is_shown_as_text(page: Page, server: LiveServer) -> None:

@@ -181,7 +181,31 @@ async def test_the_timeline_names_who_retried_and_cancelled_and_survives_a_resta
     assert "retried" in timeline and f"key {dash_id} via the dashboard" in timeline
     assert "cancelled" in timeline and f"key {api_id} via the API" in timeline
     assert timeline.index("retried") < timeline.index(f"key {api_id} via the API")
-    assert "was dead" in timeline and "was pending" in timeline
+    assert "from dead" in timeline and "from pending" in timeline
+
+
+async def test_detail_offers_only_the_actions_the_state_allows(dash: Dash) -> None:
+    pending = await dash.submit("acme")
+    dead = await make_dead(dash, "acme")
+    client = await dash.browser(await dash.key("acme"))
+
+    def buttons(html: str) -> set[str]:
+        return set(re.findall(r'<button type="submit" id="job-(\w+)"', html))
+
+    assert buttons((await client.get(f"/jobs/{pending}")).text) == {"cancel", "delete"}
+    assert buttons((await client.get(f"/jobs/{dead}?fragment=1")).text) == {"retry", "delete"}
+    assert "<dt>Cancel requested</dt><dd>no</dd>" in (await client.get(f"/jobs/{dead}")).text
+
+    token = await csrf(client, f"/jobs/{dead}")
+    form = {"csrf": token, "action": "delete", "target": "selected", "ids": dead,
+            "back": f"/jobs/{dead}"}  # fmt: skip
+    confirm = await client.post("/jobs/bulk", data=form)
+    assert "Delete 1 job?" in confirm.text
+    assert f'href="/jobs/{dead}">No, go back' in confirm.text
+    assert (await client.get(f"/jobs/{dead}")).status_code == 200  # nothing yet
+    done = await client.post("/jobs/bulk", data={**form, "confirm": "yes"})
+    assert done.headers["location"] == "/jobs"
+    assert (await client.get(f"/jobs/{dead}")).status_code == 404
 
 
 async def test_create_form_submits_and_validates(dash: Dash) -> None:

@@ -45,5 +45,5 @@ async def test_live_events_fill_gaps_without_repeating_stored_changes(dash: Dash
         ("started", JobState.RUNNING, None, False),
     ]
     assert entries[2].detail == "SMTP refused"
-    assert entries[3].detail == "was dead"
+    assert entries[3].detail == "from dead"
     assert entries[4].detail == "attempt 1"

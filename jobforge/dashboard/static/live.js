@@ -181,10 +181,13 @@
       fetch(`/jobs/${encodeURIComponent(id)}?fragment=1`, { credentials: "same-origin" })
         .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
         .then((html) => {
-          // Keep open tracebacks open across the swap.
+          // Keep open tracebacks open, and the keyboard focus, across the swap.
           const open = new Set(Array.from(live.querySelectorAll("details[open] summary")).map((s) => s.textContent));
+          const focused = live.contains(document.activeElement) ? document.activeElement.id : "";
           live.innerHTML = html; // rendered by the server with autoescaping
           for (const s of live.querySelectorAll("details summary")) if (open.has(s.textContent)) s.parentElement.open = true;
+          const again = focused && document.getElementById(focused);
+          if (again) again.focus();
         })
         .catch(() => {});
     }, 500);
