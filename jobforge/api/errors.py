@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jobforge.api.openapi import RouteTemplates
 from jobforge.domain.errors import (
     IdempotencyConflict,
     IllegalTransition,
@@ -166,13 +167,33 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(ApiError(422, "validation_error", f"invalid {fields}", details=details))
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
     if exc.status_code == 400 and "parsing the body" in str(exc.detail):
         code = "invalid_json"
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(ApiError(exc.status_code, code, message, headers=exc.headers))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allow = allowed_methods(request)
+        if allow:
+            headers["Allow"] = allow
+    return error_response(ApiError(exc.status_code, code, message, headers=headers))
+
+
+def allowed_methods(request: Request) -> str | None:
+    """The `Allow` header of a 405: every method the OpenAPI document declares for the path.
+
+    Starlette names only the methods of the first route whose path matched, but one path is
+    often served by several routes (`GET /jobs` and `POST /jobs`). A literal path is its own
+    resource even where a parametrised one would also match it: `/jobs/batch` allows POST,
+    whatever `GET /jobs/{job_id}` would make of the word "batch". None for paths outside the
+    document (the dashboard), where Starlette's own header stands."""
+    document = request.app.openapi()
+    methods = RouteTemplates(list(document.get("paths", {}))).methods(
+        document, request.scope["path"]
+    )
+    return ", ".join(methods) if methods else None
 
 
 async def _unreachable(request: Request, exc: Exception) -> JSONResponse:

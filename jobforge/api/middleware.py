@@ -9,13 +9,13 @@ nothing downstream sees a truncated request.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobforge.api.errors import envelope
+from jobforge.api.openapi import RouteTemplates
 from jobforge.observability.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -100,29 +100,6 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-class RouteTemplates:
-    """Maps a request path to its route template (`/api/v1/jobs/{job_id}`), from the paths
-    of the app's OpenAPI document. Routers included in routers do not expose their full
-    template on the request in every FastAPI version, hence this table."""
-
-    def __init__(self, paths: list[str]) -> None:
-        # Literal paths win over parametrised ones that would also match (`/jobs/batch`
-        # over `/jobs/{job_id}`): fewer parameters first.
-        ordered = sorted(paths, key=lambda p: (p.count("{"), -len(p)))
-        self._patterns = [(re.compile(_template_regex(p)), p) for p in ordered]
-
-    def match(self, path: str) -> str:
-        for pattern, template in self._patterns:
-            if pattern.fullmatch(path):
-                return template
-        return "unmatched"
-
-
-def _template_regex(template: str) -> str:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
 
 
 class RequestMetricsMiddleware:

@@ -1,7 +1,9 @@
-"""The documented error responses of each route, so /docs and schema checks know them all."""
+"""The documented error responses of each route, so /docs and schema checks know them all,
+and lookups in the app's OpenAPI document (route templates, a path's methods)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jobforge.api.schemas import ErrorEnvelope
@@ -16,7 +18,8 @@ _RATE_HEADERS = {
 }
 
 _DESCRIPTIONS = {
-    400: "Malformed JSON (`invalid_json`) or an unreadable body.",
+    400: "Malformed JSON (`invalid_json`), an unreadable body, or a `cursor` this API did "
+    "not issue (`invalid_cursor`).",
     401: "Missing, unknown or revoked API key.",
     403: "The key may not act on that tenant.",
     404: "No such job for this tenant.",
@@ -47,3 +50,41 @@ READ_ERRORS = (400, 401, 403, 422, 503)
 
 WRITE_ERRORS = (*READ_ERRORS, 413, 429)
 """Every write can also be too large or rate limited."""
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+
+
+class RouteTemplates:
+    """Maps a request path to its route template (`/api/v1/jobs/{job_id}`), from the paths
+    of the app's OpenAPI document. Routers included in routers do not expose their full
+    template on the request in every FastAPI version, hence this table."""
+
+    def __init__(self, paths: list[str]) -> None:
+        # Literal paths win over parametrised ones that would also match (`/jobs/batch`
+        # over `/jobs/{job_id}`): fewer parameters first.
+        ordered = sorted(paths, key=lambda p: (p.count("{"), -len(p)))
+        self._patterns = [(re.compile(_template_regex(p)), p) for p in ordered]
+
+    def match(self, path: str) -> str:
+        for pattern, template in self._patterns:
+            if pattern.fullmatch(path):
+                return template
+        return "unmatched"
+
+    def methods(self, document: dict[str, Any], path: str) -> list[str] | None:
+        """The methods `document` declares for the template `path` falls under (HEAD with
+        GET, as the router serves it), or None for a path the document does not know."""
+        template = self.match(path)
+        item = document.get("paths", {}).get(template)
+        if item is None:
+            return None
+        methods = {m.upper() for m in item if m.upper() in _HTTP_METHODS}
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
+
+
+def _template_regex(template: str) -> str:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)

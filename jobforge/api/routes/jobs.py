@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jobforge.api.auth import Principal
 from jobforge.api.deps import CurrentPrincipal, Services, WriteLimited, charge_tenant
@@ -141,6 +142,13 @@ async def create_jobs(
         created=len(created),
         replayed=len(results) - len(created),
     )
+
+
+@router.api_route("/batch", methods=["GET", "HEAD"], include_in_schema=False)
+async def batch_is_not_a_job() -> None:
+    """`/jobs/batch` only takes POST: without this route, `GET /jobs/{job_id}` would claim
+    the path and answer a 422 about "batch" not being a job id."""
+    raise StarletteHTTPException(405)
 
 
 def _refuse_repeated_keys(news: list[NewJob]) -> None:
