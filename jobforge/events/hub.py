@@ -118,6 +118,11 @@ class LiveHub:
             feed.end()
         self._feeds.clear()
 
+    @property
+    def clients(self) -> int:
+        """How many live feeds are connected (a dropped one no longer counts)."""
+        return len(self._feeds)
+
     def connect(self, tenant: str | None) -> LiveFeed:
         """A new feed for a client scoped to `tenant` (None: every tenant)."""
         feed = LiveFeed(tenant, self._client_buffer)

@@ -7,6 +7,7 @@ unique per test, so runs sharing the Redis and PostgreSQL servers never see each
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -39,13 +40,22 @@ def make_event(n: int = 0, *, tenant: str = "acme", note: str = "") -> JobEvent:
 
 
 @pytest.fixture(params=["redis", "postgres"])
-def bus_factory(request: pytest.FixtureRequest) -> BusFactory:
+def bus_spec(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    """(kind, url, channel) of a cross-process bus on a channel private to the test."""
     channel = f"jf_test_{uuid.uuid4().hex[:12]}"
     if request.param == "redis":
         require(REDIS_URL, 6379, "Redis")
-        return lambda: RedisEventBus(REDIS_URL, channel=channel)
+        return "redis", REDIS_URL, channel
     require(PG_ADMIN_URL, 5432, "PostgreSQL")
-    return lambda: PostgresEventBus(PG_ADMIN_URL, channel=channel)
+    return "postgres", PG_ADMIN_URL, channel
+
+
+@pytest.fixture
+def bus_factory(bus_spec: tuple[str, str, str]) -> BusFactory:
+    kind, url, channel = bus_spec
+    if kind == "redis":
+        return lambda: RedisEventBus(url, channel=channel)
+    return lambda: PostgresEventBus(url, channel=channel)
 
 
 @pytest.fixture
@@ -82,6 +92,51 @@ async def test_events_published_on_one_bus_reach_another(
     await publisher.publish(sent)
     received = await asyncio.wait_for(task, 10)
     assert received == sent
+
+
+PUBLISHER = """
+import asyncio, sys, uuid
+from datetime import UTC, datetime
+from jobforge.domain.states import JobState
+from jobforge.events.postgres import PostgresEventBus
+from jobforge.events.redis import RedisEventBus
+from jobforge.events.types import EventName, JobEvent
+
+async def main(kind, url, channel, ids):
+    bus = (RedisEventBus if kind == "redis" else PostgresEventBus)(url, channel=channel)
+    await bus.start()
+    try:
+        await bus.publish([
+            JobEvent(event=EventName.COMPLETED, job_id=uuid.UUID(i), tenant="acme", type="t",
+                     queue="q", status=JobState.COMPLETED, attempt=1, at=datetime.now(UTC))
+            for i in ids
+        ])
+    finally:
+        await bus.close()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]))
+"""
+
+
+async def test_events_published_by_another_process_arrive(
+    bus_spec: tuple[str, str, str], bus_factory: BusFactory
+) -> None:
+    receiver = bus_factory()
+    await receiver.start()
+    try:
+        ids = [str(uuid.uuid4()) for _ in range(3)]
+        started = asyncio.Event()
+        task = asyncio.create_task(collect(receiver, 3, started))
+        await started.wait()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PUBLISHER, *bus_spec, *ids
+        )
+        assert await asyncio.wait_for(process.wait(), 60) == 0
+        received = await asyncio.wait_for(task, 10)
+        assert [str(e.job_id) for e in received] == ids
+        assert {e.status for e in received} == {JobState.COMPLETED}
+    finally:
+        await receiver.close()
 
 
 async def test_a_large_batch_is_split_and_arrives_whole(
