@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jobforge.app import JobForge
+from jobforge.dashboard.auth import issue_login_token
 from jobforge.domain.errors import DoNotRetry
 from jobforge.domain.job import NewJob
 from jobforge.domain.outcomes import Failed
@@ -71,6 +72,33 @@ def make_dead(server: LiveServer, tenant: str, message: str = "SMTP refused") ->
         return str(result.job.id)
 
     return server.call(run)
+
+
+def test_sign_in_sign_out_and_a_one_time_link(page: Page, server: LiveServer) -> None:
+    page.goto("/jobs?status=dead")  # signed out: the login page, which returns here
+    expect(page.get_by_role("heading", name="Sign in to jobforge")).to_be_visible()
+    screenshot(page, "login")
+    page.get_by_label("API key").fill("jf_not-a-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Unknown or revoked API key.")
+    page.get_by_label("API key").fill(server.key("ops", admin=True))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/jobs?status=dead")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "jobforge_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login$"))
+    expect(page.locator(".flash")).to_have_text("Signed out.")
+    page.goto("/")
+    page.wait_for_url(re.compile(r"/login\?next="))
+
+    link = server.url + issue_login_token(server.settings, server.key("ops", admin=True))
+    page.goto(link)
+    page.wait_for_url(f"{server.url}/")
+    expect(page.locator(".tenant")).to_have_text("ops (admin)")
+    page.context.clear_cookies()
+    page.goto(link)  # once only
+    expect(page.get_by_role("alert")).to_contain_text("already used")
 
 
 def test_submit_through_the_form_and_watch_it_complete_without_reload(
@@ -179,27 +207,41 @@ def test_overview_charts_completed_and_failed_live_and_lists_the_worker(
 
 def test_filters_survive_reload_and_back(page: Page, server: LiveServer) -> None:
     login(page, server)
-    for job_type in ["email.send", "email.send", "report.generate"]:
-        server.call(lambda t=job_type: server.control.submit(NewJob(type=t, tenant="ops")))
+    for job_type, to in [("email.send", "ada"), ("email.send", "bob"), ("report.generate", "ada")]:
+        job = NewJob(type=job_type, tenant="ops", payload={"to": f"{to}@example.com"})
+        server.call(lambda j=job: server.control.submit(j))  # type: ignore[misc]
     make_dead(server, "ops")
     page.goto("/jobs")
+    screenshot(page, "jobs")
     expect(page.locator("tbody tr[data-job-id]")).to_have_count(4)
     page.get_by_label("pending").check()
     page.get_by_label("Type").fill("email.send")
+    page.get_by_label("Search").fill("ADA@example")  # payload content, any case
+    page.get_by_label("Created").select_option("1h")
     page.get_by_role("button", name="Apply filters").click()
-    page.wait_for_url(re.compile(r"status=pending.*type=email.send"))
-    expect(page.locator("tbody tr[data-job-id]")).to_have_count(2)
+    page.wait_for_url(re.compile(r"/jobs\?(?=.*status=pending)(?=.*type=email.send)(?=.*range=1h)"))
+    assert "from=" not in page.url and "queue=" not in page.url  # empty fields stay out
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(1)
+    expect(page.locator("#result-count")).to_contain_text("1 job matching")
 
     page.reload()
     expect(page.get_by_label("pending")).to_be_checked()
     expect(page.get_by_label("Type")).to_have_value("email.send")
-    expect(page.locator("tbody tr[data-job-id]")).to_have_count(2)
+    expect(page.get_by_label("Search")).to_have_value("ADA@example")
+    expect(page.get_by_label("Created")).to_have_value("1h")
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(1)
     screenshot(page, "jobs-filtered")
 
     page.go_back()
     expect(page.locator("tbody tr[data-job-id]")).to_have_count(4)
     page.go_forward()
-    expect(page.locator("tbody tr[data-job-id]")).to_have_count(2)
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(1)
+    page.get_by_label("Search").fill("SMTP refused")  # error text
+    page.get_by_label("pending").uncheck()
+    page.get_by_label("Type").fill("")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(1)
+    expect(page.locator("tbody [data-status]")).to_have_text("dead")
 
 
 def test_bulk_cancel_with_confirmation(page: Page, server: LiveServer) -> None:
@@ -218,6 +260,19 @@ def test_bulk_cancel_with_confirmation(page: Page, server: LiveServer) -> None:
     page.get_by_role("button", name="Yes, cancel 2 jobs").click()
     expect(page.locator(".flash")).to_have_text("Cancelled 2 jobs.")
     expect(page.locator("[data-status]", has_text="cancelled")).to_have_count(2)
+
+    # Everything matching a filter, across pages: counted, confirmed, then done.
+    page.goto("/jobs?status=cancelled&per_page=25")
+    page.get_by_label("Action", exact=True).select_option("delete")
+    page.get_by_role("button", name="Apply to all 2 matching").click()
+    expect(page.get_by_role("heading", name="Delete 2 jobs?")).to_be_visible()
+    expect(page.locator(".warn")).to_have_text("Deleting cannot be undone.")
+    page.get_by_role("button", name="Yes, delete 2 jobs").click()
+    page.wait_for_url(re.compile(r"/jobs\?status=cancelled&per_page=25$"))
+    expect(page.locator(".flash")).to_have_text("Deleted 2 jobs.")
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(0)
+    page.goto("/jobs")
+    expect(page.locator("tbody tr[data-job-id]")).to_have_count(1)
 
 
 def test_retry_a_dead_job_from_the_dead_letter_page(page: Page, server: LiveServer) -> None:
@@ -269,7 +324,7 @@ def test_pages_fit_a_phone_and_every_control_is_labelled(page: Page, server: Liv
     job_id = make_dead(server, "ops")
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto("/login")
-    screenshot(page, "login")
+    screenshot(page, "phone-login")
     login(page, server)
     unlabelled_js = """() => Array.from(document.querySelectorAll(
         'input:not([type=hidden]), select, textarea, button'))

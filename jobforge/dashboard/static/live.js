@@ -162,7 +162,21 @@
     if (notice && unseen && body.dataset.firstPage === "yes") notice.hidden = false;
   }
 
+  // Filters travel in the URL: leave empty fields out of it, so shared links stay short.
+  function tidyFilters() {
+    const form = document.querySelector("form.filters");
+    if (!form) return;
+    form.addEventListener("submit", () => {
+      for (const field of form.querySelectorAll("input:not([type=checkbox]), select")) {
+        if (!field.value) field.disabled = true;
+      }
+      // Re-enable after the browser has read the form (back/forward may restore this page).
+      setTimeout(() => { for (const field of form.elements) field.disabled = false; }, 0);
+    });
+  }
+
   function startTable() {
+    tidyFilters();
     const all = document.getElementById("select-all");
     const count = document.getElementById("selected-count");
     const boxes = () => Array.from(document.querySelectorAll('input[name="ids"]'));
