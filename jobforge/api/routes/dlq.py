@@ -9,17 +9,10 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, Field
 
 from jobforge.api.deps import CurrentPrincipal, Services, WriteLimited, charge_tenant
+from jobforge.api.fields import MAX_BATCH, JobType, QueueName, TenantName
 from jobforge.api.openapi import READ_ERRORS, WRITE_ERRORS, error_responses
 from jobforge.api.routes.listing import JobFilters, fetch_page
-from jobforge.api.schemas import (
-    MAX_BATCH,
-    CountOut,
-    DeadJobSelector,
-    JobList,
-    JobType,
-    QueueName,
-    TenantName,
-)
+from jobforge.api.schemas import CountOut, DeadJobSelector, JobList
 from jobforge.domain.states import JobState
 from jobforge.store.params import DeadJobFilter
 

@@ -11,19 +11,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from jobforge.api.auth import Principal
 from jobforge.api.deps import CurrentPrincipal, Services, WriteLimited, charge_tenant
 from jobforge.api.errors import ApiError
+from jobforge.api.fields import KEY_PATTERN, MAX_BATCH
 from jobforge.api.idempotency import REPLAYED_HEADER, conflict, mismatched_fields, resolve_key
 from jobforge.api.openapi import READ_ERRORS, WRITE_ERRORS, error_responses
 from jobforge.api.payloads import check_payload
 from jobforge.api.routes.listing import ListFilters, fetch_page
-from jobforge.api.schemas import (
-    KEY_PATTERN,
-    MAX_BATCH,
-    BatchCreate,
-    BatchOut,
-    JobCreate,
-    JobList,
-    JobOut,
-)
+from jobforge.api.schemas import BatchCreate, BatchOut, JobCreate, JobList, JobOut
 from jobforge.config import Settings
 from jobforge.domain.job import NewJob
 from jobforge.observability.metrics import JOBS_SUBMITTED

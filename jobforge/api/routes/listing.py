@@ -9,15 +9,8 @@ from pydantic import BaseModel, Field
 from jobforge.api.auth import Principal
 from jobforge.api.deps import ApiServices
 from jobforge.api.errors import ApiError
-from jobforge.api.schemas import (
-    INT32_MAX,
-    JobList,
-    JobOut,
-    JobType,
-    QueueName,
-    TenantName,
-    UtcDatetime,
-)
+from jobforge.api.fields import INT32_MAX, JobType, QueueName, TenantName, UtcDatetime
+from jobforge.api.schemas import JobList, JobOut
 from jobforge.domain.states import JobState
 from jobforge.store.params import ListJobsParams
 

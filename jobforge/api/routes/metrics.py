@@ -7,8 +7,9 @@ from datetime import timedelta
 from fastapi import APIRouter, Response
 
 from jobforge.api.deps import CurrentPrincipal, Services
+from jobforge.api.fields import TenantName
 from jobforge.api.openapi import READ_ERRORS, error_responses
-from jobforge.api.schemas import MetricsOut, TenantName, Throughput, WorkerList, WorkerOut
+from jobforge.api.schemas import MetricsOut, Throughput, WorkerList, WorkerOut
 from jobforge.domain.states import JobState
 from jobforge.observability.metrics import (
     CONTENT_TYPE_LATEST,

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from jobforge.api.deps import CurrentPrincipal, Services, WriteLimited, charge_tenant
+from jobforge.api.fields import NAME_PATTERN, TenantName
 from jobforge.api.openapi import READ_ERRORS, WRITE_ERRORS, error_responses
-from jobforge.api.schemas import NAME_PATTERN, QueueList, QueueOut, TenantName
+from jobforge.api.schemas import QueueList, QueueOut
 from jobforge.store.params import QueueStats
 
 router = APIRouter(prefix="/queues", tags=["queues"])
