@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,11 @@ from jobforge.config import Settings
 from jobforge.control import JobControl
 from jobforge.domain.errors import TenantExists
 from jobforge.domain.job import NewJob
+from jobforge.domain.outcomes import Failed
 from jobforge.domain.tenants import digest_api_key, display_prefix, generate_api_key
 from jobforge.events.memory import InProcessEventBus
 from jobforge.store import Store, open_store
+from jobforge.store.params import ClaimParams
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -122,3 +125,19 @@ async def dash(tmp_path: Path) -> AsyncIterator[Dash]:
         for client in d.clients:
             await client.aclose()
         await store.close()
+
+
+async def make_dead(dash: Dash, tenant: str, *, message: str = "boom", **fields: object) -> str:
+    """A job of `tenant` failed straight to dead, with a traceback."""
+    job_id = await dash.submit(tenant, queue="dlq-test", max_attempts=1, **fields)
+    claimed = await dash.store.claim_jobs(
+        ClaimParams(worker_id="w1", queues=["dlq-test"], limit=10, lease_seconds=60)
+    )
+    await dash.store.finish_attempts(
+        [
+            Failed(job_id=j.id, lease_token=j.lease_token or uuid.uuid4(), message=message,
+                   traceback=f"Traceback (most recent call last):\n  {message}")
+            for j in claimed
+        ]
+    )  # fmt: skip
+    return job_id

@@ -10,8 +10,7 @@ from jobforge.dashboard.timeline import build_timeline
 from jobforge.domain.states import JobState
 from jobforge.events import JobEvent
 from jobforge.events.types import EventName
-from tests.dashboard.conftest import Dash
-from tests.dashboard.test_dashboard_pages import make_dead
+from tests.dashboard.conftest import Dash, make_dead
 
 
 async def test_live_events_fill_gaps_without_repeating_stored_changes(dash: Dash) -> None:
