@@ -85,6 +85,32 @@ class JobControl:
         """Delete a job that is not running."""
         await self.store.delete_job(job_id, tenant=tenant)
 
+    async def cancel_many(
+        self, job_ids: Sequence[uuid.UUID], *, tenant: str | None, actor: str | None
+    ) -> list[JobChange]:
+        """`cancel` for many jobs in one store call; returns the jobs it applied to."""
+        changes = await self.store.cancel_jobs(job_ids, tenant=tenant, actor=actor)
+        await self._publish(
+            [
+                event_from_change(c, EventName.CANCELLED, actor=actor)
+                for c in changes
+                if c.status is JobState.CANCELLED
+            ]
+        )
+        return changes
+
+    async def retry_many(
+        self, job_ids: Sequence[uuid.UUID], *, tenant: str | None, actor: str | None
+    ) -> list[JobChange]:
+        """`retry` for many jobs in one store call; returns the jobs it applied to."""
+        changes = await self.store.retry_jobs(job_ids, tenant=tenant, actor=actor)
+        await self._publish([event_from_change(c, EventName.RETRY, actor=actor) for c in changes])
+        return changes
+
+    async def delete_many(self, job_ids: Sequence[uuid.UUID], *, tenant: str | None) -> int:
+        """Delete many jobs that are not running; returns how many."""
+        return await self.store.delete_jobs(job_ids, tenant=tenant)
+
     async def retry_dead(self, selector: DeadJobFilter, *, actor: str | None) -> int:
         """Send the selected dead jobs back to pending; returns how many."""
         changes = await self.store.retry_dead_jobs(selector, actor=actor)

@@ -189,10 +189,8 @@ async def _bulk(
             limit=queries.BULK_LIMIT,
         )
     if everything:
-        jobs = await queries.select_jobs(ctx.store, params)
-    else:
-        jobs = await queries.jobs_by_id(ctx.store, ids, tenant=viewer.scope)
-    result = await apply_bulk(ctx.control, action, jobs, viewer)
+        ids = [job.id for job in await queries.select_jobs(ctx.store, params)]
+    result = await apply_bulk(ctx.control, action, ids[: queries.BULK_LIMIT], viewer)
     verb = {
         BulkAction.RETRY: "Retried",
         BulkAction.CANCEL: "Cancelled",
@@ -200,7 +198,7 @@ async def _bulk(
     }[action]
     message = f"{verb} {result.done} job{'s' * (result.done != 1)}"
     if result.skipped:
-        message += f"; skipped {result.skipped} not in a state that allows it"
+        message += f"; skipped {result.skipped} in a state that does not allow it, or gone"
     return redirect(ctx, back, message + ".")
 
 

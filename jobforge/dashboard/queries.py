@@ -7,12 +7,10 @@ overview and a job's timeline.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from jobforge.dashboard.timeline import TimelineEntry, build_timeline
-from jobforge.domain.errors import IllegalTransition, JobNotFound
 from jobforge.domain.job import Job
 from jobforge.events.hub import LiveHub
 from jobforge.store.params import ListJobsParams, MetricsSummary, QueueStats, WorkerInfo
@@ -21,8 +19,6 @@ from jobforge.store.protocol import Store
 BULK_LIMIT = 10_000
 """A bulk action on "everything matching" acts on at most this many jobs at once."""
 WORKER_SEEN_SECONDS = 120
-ACTION_ERRORS = (IllegalTransition, JobNotFound)
-"""What a bulk action skips for one job rather than failing for all."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,17 +64,6 @@ async def count_jobs(store: Store, base: ListJobsParams) -> int:
     """How many jobs match the filter (what a bulk action's confirmation shows)."""
     page = await store.list_jobs(replace(base, limit=1, offset=0, with_total=True))
     return page.total or 0
-
-
-async def jobs_by_id(store: Store, ids: list[uuid.UUID], *, tenant: str | None) -> list[Job]:
-    """The selected jobs still visible to the caller (others are silently left out)."""
-    found = []
-    for job_id in ids[:BULK_LIMIT]:
-        try:
-            found.append(await store.get_job(job_id, tenant=tenant))
-        except JobNotFound:
-            continue
-    return found
 
 
 @dataclass(frozen=True, kw_only=True)

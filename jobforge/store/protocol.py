@@ -88,6 +88,22 @@ class Store(Protocol):
     async def delete_job(self, job_id: uuid.UUID, *, tenant: str | None) -> None:
         """Delete a job that is not running; `IllegalTransition` for a running one."""
 
+    async def cancel_jobs(
+        self, job_ids: Sequence[uuid.UUID], *, tenant: str | None, actor: str | None = None
+    ) -> list[JobChange]:
+        """`cancel_job` for many jobs in one transaction: the cancellable ones become
+        cancelled, running ones are asked to stop (reported as `running`); finished, absent
+        or another tenant's jobs are left out. Each recorded as a `JobAction`."""
+
+    async def retry_jobs(
+        self, job_ids: Sequence[uuid.UUID], *, tenant: str | None, actor: str | None = None
+    ) -> list[JobChange]:
+        """`retry_job` for many jobs in one transaction; jobs in other states, absent or
+        another tenant's are left out. Each recorded as a `JobAction`."""
+
+    async def delete_jobs(self, job_ids: Sequence[uuid.UUID], *, tenant: str | None) -> int:
+        """Delete many jobs that are not running, in one transaction; returns how many."""
+
     async def job_actions(self, job_id: uuid.UUID, *, tenant: str | None) -> list[JobAction]:
         """What people did to a job (cancel, retry: who, when, from which state), oldest
         first; empty for a job absent or not visible to `tenant`."""

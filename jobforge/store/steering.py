@@ -4,6 +4,7 @@ pause), each in one write transaction that also records who acted (`sql.actions`
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from jobforge.domain.job import Job
@@ -11,6 +12,7 @@ from jobforge.domain.states import JobState
 from jobforge.store.core import SqlCore
 from jobforge.store.params import ActionKind, DeadJobFilter, JobAction, JobChange
 from jobforge.store.sql import actions as actions_sql
+from jobforge.store.sql import bulk as bulk_sql
 from jobforge.store.sql import jobs as jobs_sql
 from jobforge.store.sql import queues as queues_sql
 
@@ -52,7 +54,32 @@ class SteeringOps(SqlCore):
         """Delete a job that is not running (and its recorded actions)."""
         async with self._write() as conn:
             await jobs_sql.delete_job(conn, job_id, tenant=tenant)
-            await actions_sql.sweep_orphans(conn)
+            await actions_sql.delete_for_job(conn, job_id)
+
+    async def cancel_jobs(
+        self, job_ids: Sequence[uuid.UUID], *, tenant: str | None, actor: str | None = None
+    ) -> list[JobChange]:
+        """Cancel many jobs in one transaction (running ones are asked to stop)."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            return await bulk_sql.cancel_jobs(conn, job_ids, tenant=tenant, actor=actor, now=now)
+
+    async def retry_jobs(
+        self, job_ids: Sequence[uuid.UUID], *, tenant: str | None, actor: str | None = None
+    ) -> list[JobChange]:
+        """Send many failed, dead or cancelled jobs back to pending in one transaction."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            changes = await bulk_sql.retry_jobs(conn, job_ids, tenant=tenant, actor=actor, now=now)
+            queues = {c.queue for c in changes}
+            await self._notify(conn, queues)
+        self._announce(queues)
+        return changes
+
+    async def delete_jobs(self, job_ids: Sequence[uuid.UUID], *, tenant: str | None) -> int:
+        """Delete many jobs that are not running, in one transaction; returns how many."""
+        async with self._write() as conn:
+            return await bulk_sql.delete_jobs(conn, job_ids, tenant=tenant)
 
     async def job_actions(self, job_id: uuid.UUID, *, tenant: str | None) -> list[JobAction]:
         """What people did to the job (cancel, retry), oldest first; empty if not visible."""

@@ -145,6 +145,27 @@ async def test_bulk_cancel_asks_for_confirmation_then_acts(dash: Dash) -> None:
     assert (await dash.store.get_job(uuid.UUID(other), tenant=None)).status is JobState.PENDING
 
 
+async def test_bulk_on_everything_matching_takes_a_large_filter_across_pages(dash: Dash) -> None:
+    await dash.control.submit_many(
+        [NewJob(type="t", tenant="acme", queue="big") for _ in range(1200)]
+    )
+    await dash.submit("acme", queue="small")
+    client = await dash.browser(await dash.key("acme"))
+    token = await csrf(client, "/jobs?queue=big")
+    form = {"csrf": token, "action": "cancel", "target": "all", "filter": "queue=big"}
+    assert "Cancel 1200 jobs?" in (await client.post("/jobs/bulk", data=form)).text
+    done = await client.post("/jobs/bulk", data={**form, "confirm": "yes"})
+    assert "Cancelled 1200 jobs." in (await client.get(done.headers["location"])).text
+    summary = await dash.store.metrics_summary(tenant="acme")
+    assert (summary.counts[JobState.CANCELLED], summary.counts[JobState.PENDING]) == (1200, 1)
+    retry = {**form, "action": "retry", "filter": "queue=big&status=cancelled", "confirm": "yes"}
+    await client.post("/jobs/bulk", data=retry)
+    delete = {**form, "action": "delete", "filter": "queue=big", "confirm": "yes"}
+    deleted = await client.post("/jobs/bulk", data=delete)
+    assert "Deleted 1200 jobs." in (await client.get(deleted.headers["location"])).text
+    assert (await dash.store.metrics_summary(tenant="acme")).total == 1
+
+
 async def test_bulk_on_selected_rows_skips_what_it_cannot_do(dash: Dash) -> None:
     dead = await make_dead(dash, "acme")
     pending = await dash.submit("acme")

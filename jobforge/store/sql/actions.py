@@ -2,9 +2,9 @@
 
 Steering calls (cancel, retry, DLQ retry) record an action in the transaction that moves
 the job, so the record and the move commit together. Deleting jobs leaves their actions
-behind for `sweep_orphans`, which the pruner runs after each batch: actions are rare
-(people, not workers, make them), so the sweep is cheap, and the delete paths stay one
-statement each.
+behind for `sweep_orphans`, which the pruner and the DLQ purge run after each batch:
+actions are rare (people, not workers, make them), so the sweep is cheap, and the bulk
+delete statements stay as they are. Deleting one job deletes its actions directly.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ async def list_for_job(
         )
         for r in await conn.execute(query)
     ]
+
+
+async def delete_for_job(conn: AsyncConnection, job_id: uuid.UUID) -> None:
+    """Delete one job's actions (with the job, in its transaction)."""
+    await conn.execute(delete(job_actions).where(job_actions.c.job_id == job_id))
 
 
 async def sweep_orphans(conn: AsyncConnection) -> int:

@@ -204,7 +204,7 @@ async def cancel_job(
     return await get_job(conn, job_id, tenant=tenant)
 
 
-def _retry_values(now: datetime) -> dict[str, Any]:
+def retry_values(now: datetime) -> dict[str, Any]:
     # Attempts restart from zero; the error history is kept so the next failure is still
     # explained by the ones before it.
     return {
@@ -228,7 +228,7 @@ async def retry_job(
     stmt = _scoped(
         update(jobs)
         .where(jobs.c.id == job_id, jobs.c.status.in_(values_of(RETRYABLE_BY_USER)))
-        .values(_retry_values(now)),
+        .values(retry_values(now)),
         tenant,
     )
     if (await conn.execute(stmt)).rowcount == 0:
@@ -269,7 +269,7 @@ async def retry_dead_jobs(
     stmt = (
         update(jobs)
         .where(*_dead_where(selector))
-        .values(_retry_values(now))
+        .values(retry_values(now))
         .returning(jobs.c.id, jobs.c.tenant, jobs.c.type, jobs.c.queue)
     )
     return [
