@@ -152,6 +152,7 @@ def overview_payload(data: queries.Overview) -> dict[str, Any]:
                 "length": q.length,
                 "paused": q.paused,
                 "running": q.counts.get(JobState.RUNNING, 0),
+                "counts": {state.value: q.counts.get(state, 0) for state in JobState},
             }
             for q in data.queues
         ],

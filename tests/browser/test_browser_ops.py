@@ -93,3 +93,7 @@ def test_queues_page_pauses_and_resumes(page: Page, server: LiveServer) -> None:
     screenshot(page, "queues")
     page.get_by_role("button", name="Resume queue emails").click()
     expect(page.locator(".flash")).to_have_text("Queue emails resumed.")
+    pending = page.locator('tr[data-queue="emails"] [data-state="pending"]')
+    expect(pending).to_have_text("1")
+    server.call(lambda: server.control.submit(NewJob(type="t", tenant="ops", queue="emails")))
+    expect(pending).to_have_text("2")  # counts follow the events, no reload

@@ -110,12 +110,28 @@
     tbody.replaceChildren(...rows);
   }
 
+  // A queue row as the server draws it: the name links to its jobs, the state is a badge.
+  function queueCells(tr) {
+    const [name, , , state] = tr.children;
+    if (!state) return;
+    const link = document.createElement("a");
+    link.href = `/jobs?queue=${encodeURIComponent(name.textContent)}`;
+    link.textContent = name.textContent;
+    name.replaceChildren(link);
+    const badge = document.createElement("span");
+    const paused = state.textContent === "paused";
+    badge.className = `badge queue-${paused ? "paused" : "active"}`;
+    badge.textContent = paused ? "paused" : "active";
+    state.replaceChildren(badge);
+  }
+
   function renderOverview(data) {
     for (const state of STATES) text(document.querySelector(`[data-count="${state}"]`), data.counts[state] ?? 0);
     text(document.querySelector('[data-field="completed_last_minute"]'), data.completed_last_minute);
     text(document.querySelector('[data-field="failed_last_minute"]'), data.failed_last_minute);
     fillRows(document.getElementById("queue-rows"), data.queues,
       (q) => [[q.name], [q.length, "num"], [q.running, "num"], [q.paused ? "paused" : "active"]], "No queues yet.", 4);
+    for (const tr of document.querySelectorAll("#queue-rows tr")) queueCells(tr);
     if (data.workers) {
       fillRows(document.getElementById("worker-rows"), data.workers,
         (w) => [[w.host], [w.pid, "num"], [w.queues.join(", ")], [`${w.running} / ${w.concurrency}`, "num"],
@@ -242,7 +258,27 @@
     connect(() => {}, () => {});
   }
 
-  const starters = { overview: startOverview, jobs: startTable, dlq: startTable, job: startJob, create: startCreate };
+  // ---- queues: counts follow the events; a queue appearing or a pause elsewhere needs a reload
+  function startQueues() {
+    const refresh = throttled(() => {
+      fetch("/ui/overview.json", { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+        .then((data) => {
+          for (const q of data.queues) {
+            const tr = document.querySelector(`tr[data-queue="${CSS.escape(q.name)}"]`);
+            if (!tr) continue;
+            for (const [state, n] of Object.entries(q.counts)) text(tr.querySelector(`[data-state="${state}"]`), n);
+          }
+        })
+        .catch(() => {});
+    }, 1000);
+    setInterval(refresh, 5000);
+    connect(refresh, refresh);
+  }
+
+  const starters = {
+    overview: startOverview, jobs: startTable, dlq: startTable, job: startJob, create: startCreate, queues: startQueues,
+  };
   if (liveStatus && starters[page]) starters[page]();
   else if (liveStatus) connect(() => {}, () => {});
 })();
