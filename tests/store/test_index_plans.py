@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -196,3 +197,17 @@ async def test_dashboard_listings_use_indexes(
             cursor=page.next_cursor,
         )
         await _plans_of(big_store, f"{name}, next page", big_store.list_jobs(nxt))
+
+
+async def test_following_changes_and_the_throughput_history_use_indexes(
+    big_store: Store,
+) -> None:
+    now = await big_store.now()
+    changes = big_store.recent_changes(since=now - timedelta(seconds=30))
+    await _plans_of(big_store, "recent changes", changes)
+    history = big_store.throughput_history(since=now - timedelta(minutes=15))
+    await _plans_of(big_store, "throughput history", history)
+    samples = await big_store.throughput_history(since=now - timedelta(minutes=15))
+    # The fill finished one job a second until it ran (some seconds before now).
+    assert len(samples) > 800
+    assert {(s.completed, s.failed) for s in samples} == {(1, 0)}
