@@ -154,3 +154,21 @@ def test_a_dropped_feed_closes_the_socket_with_try_again_later(tmp_path: Path) -
                     ws.recv(timeout=5)
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 1013
+
+
+def test_revoking_the_key_ends_its_open_stream(tmp_path: Path) -> None:
+    contexts: list[DashboardContext] = []
+    with LiveServer(tmp_path, app_factory=events_app(contexts, ping_seconds=0.2)) as server:
+        key, other = server.key("acme"), server.key("other")
+        with (
+            connect(ws_url(server, f"?token={key}")) as revoked,
+            connect(ws_url(server, f"?token={other}")) as kept,
+        ):
+            receive(revoked), receive(kept)
+            server.call(lambda: server.store.revoke_api_keys("acme"))
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    revoked.recv(timeout=5)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1008, "key revoked")
+            assert receive(kept, timeout=3) == {"type": "ping"}  # the other key streams on

@@ -9,7 +9,8 @@ Messages are JSON text: `{"type": "hello", "tenant", "admin"}` once, then
 `{"type": "events", "counts", "total", "jobs": [latest event per job], "truncated"}` per
 interval with activity, and `{"type": "ping"}` when idle for `ping_seconds`. A client whose
 queue fills up (it reads slower than events arrive) is closed with 1013 and should
-reconnect and refetch; it never slows the hub or other clients.
+reconnect and refetch; it never slows the hub or other clients. The key is checked again
+every `ping_seconds`: once it is revoked, the stream is closed with 1008.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -36,17 +39,22 @@ def create_events_router(ctx: DashboardContext) -> APIRouter:
 
     @router.websocket("/events")
     async def events(websocket: WebSocket, token: str | None = None) -> None:
-        viewer = await authenticate_socket(ctx, websocket, token)
-        if viewer is None:
+        found = await authenticate_socket(ctx, websocket, token)
+        if found is None:
             await websocket.close(code=POLICY_VIOLATION, reason="authentication required")
             return
+        viewer, digest = found
         await ctx.start()
         await websocket.accept()
         feed = ctx.hub.connect(viewer.scope)
+
+        async def still_allowed() -> bool:
+            return await viewer_for_digest(ctx.store, digest) is not None
+
         try:
             hello = {"type": "hello", "tenant": viewer.tenant, "admin": viewer.is_admin}
             await websocket.send_text(json.dumps(hello))
-            await stream(ctx, websocket, feed)
+            await stream(ctx, websocket, feed, still_allowed)
         except (WebSocketDisconnect, TimeoutError, OSError):
             pass  # the client left or stalled; nothing to tell it
         finally:
@@ -60,18 +68,18 @@ def create_events_router(ctx: DashboardContext) -> APIRouter:
 
 async def authenticate_socket(
     ctx: DashboardContext, websocket: WebSocket, token: str | None
-) -> Viewer | None:
-    """The viewer behind the handshake, or None."""
+) -> tuple[Viewer, str] | None:
+    """The viewer behind the handshake and its key's digest, or None."""
     header = websocket.headers.get("authorization", "")
     scheme, _, bearer = header.partition(" ")
     key = token or (bearer.strip() if scheme.lower() == "bearer" else "")
     if key:
-        found = await viewer_for_key(ctx.store, key)
-        return found[0] if found else None
+        return await viewer_for_key(ctx.store, key)
     session = ctx.sessions.read_session(websocket.cookies.get(SESSION_COOKIE))
     if session is None or not same_origin(websocket):
         return None
-    return await viewer_for_digest(ctx.store, session.digest)
+    viewer = await viewer_for_digest(ctx.store, session.digest)
+    return None if viewer is None else (viewer, session.digest)
 
 
 def same_origin(websocket: WebSocket) -> bool:
@@ -81,11 +89,23 @@ def same_origin(websocket: WebSocket) -> bool:
     return bool(origin and host and urlsplit(origin).netloc == host)
 
 
-async def stream(ctx: DashboardContext, websocket: WebSocket, feed: LiveFeed) -> None:
-    """Send the feed's messages until the client leaves or is dropped; ping when idle."""
+async def stream(
+    ctx: DashboardContext,
+    websocket: WebSocket,
+    feed: LiveFeed,
+    still_allowed: Callable[[], Awaitable[bool]],
+) -> None:
+    """Send the feed's messages until the client leaves or is dropped; ping when idle.
+    Every `ping_seconds` the key is looked up again: revoking it ends the stream too."""
     incoming = asyncio.ensure_future(discard_incoming(websocket))
+    checked = time.monotonic()
     try:
         while True:
+            if time.monotonic() - checked >= ctx.ping_seconds:
+                if not await still_allowed():
+                    await websocket.close(code=POLICY_VIOLATION, reason="key revoked")
+                    return
+                checked = time.monotonic()
             message = asyncio.ensure_future(feed.next())
             done, _ = await asyncio.wait(
                 {message, incoming},

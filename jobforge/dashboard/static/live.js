@@ -42,7 +42,9 @@
       try { msg = JSON.parse(m.data); } catch { return; }
       if (msg.type === "events") onEvents(msg);
     };
-    socket.onclose = () => {
+    socket.onclose = (e) => {
+      // 1008: the key was revoked. Reloading shows the login page instead of stale data.
+      if (e.code === 1008) { setStatus("off", "signed out"); location.reload(); return; }
       setStatus("retrying", "reconnecting…");
       setTimeout(() => connect(onEvents, onOpen), retryMs);
       retryMs = Math.min(retryMs * 2, 10000);
