@@ -62,6 +62,7 @@ TABLES = (
     "jobforge_workers",
     "jobforge_leaders",
     "jobforge_job_actions",
+    "jobforge_login_nonces",
 )
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -104,6 +104,15 @@ class Session:
     csrf: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class LoginToken:
+    """What a one-time login link signs: the key's digest and a nonce, until `expires_at`."""
+
+    digest: str
+    nonce: str
+    expires_at: datetime
+
+
 class SessionCodec:
     """Signs and reads session cookies and one-time login tokens with the app's secret."""
 
@@ -112,7 +121,6 @@ class SessionCodec:
         self._sessions = URLSafeTimedSerializer(secret, salt="jobforge.dashboard.session")
         self._links = URLSafeTimedSerializer(secret, salt="jobforge.dashboard.login-link")
         self._max_age = max_age
-        self._used_links: dict[str, float] = {}
 
     @property
     def max_age(self) -> int:
@@ -139,23 +147,20 @@ class SessionCodec:
             return None
         return Session(digest=str(data["d"]), csrf=str(data["c"]))
 
-    def redeem_login_token(self, token: str) -> str | None:
-        """The key digest of a valid, unexpired, not yet used login token; None otherwise.
-        Used tokens are remembered by this process until they expire."""
+    def read_login_token(self, token: str) -> LoginToken | None:
+        """What a valid, unexpired login token carries; None otherwise. Whether it was used
+        already is the store's to say (`Store.use_login_nonce`), so that a link works once
+        across restarts and API processes."""
         try:
-            data: Any = self._links.loads(token, max_age=LOGIN_TOKEN_MAX_AGE)
+            data, signed_at = self._links.loads(
+                token, max_age=LOGIN_TOKEN_MAX_AGE, return_timestamp=True
+            )
         except BadSignature:
             return None
         if not isinstance(data, dict) or not {"d", "n"} <= data.keys():
             return None
-        now = time.monotonic()
-        for nonce, used_at in list(self._used_links.items()):
-            if now - used_at > LOGIN_TOKEN_MAX_AGE:
-                del self._used_links[nonce]
-        if str(data["n"]) in self._used_links:
-            return None
-        self._used_links[str(data["n"])] = now
-        return str(data["d"])
+        expires = signed_at + timedelta(seconds=LOGIN_TOKEN_MAX_AGE)
+        return LoginToken(digest=str(data["d"]), nonce=str(data["n"]), expires_at=expires)
 
     def login_token(self, digest: str) -> str:
         """A one-time login token for the key with this digest."""
@@ -173,7 +178,8 @@ def issue_login_token(settings: SecretHolder, api_key: str) -> str:
     """A one-time dashboard login link (a URL path with its query) for `api_key`.
 
     For `jobforge up`, which prints `http://HOST:PORT` + this path. Valid for 15 minutes and
-    once per process; it signs the key's digest, so the key itself never appears in the URL.
+    once (the store remembers used links, across restarts and processes); it signs the
+    key's digest, so the key itself never appears in the URL.
     Call it with the same `Settings` object the app is created with (see `ensure_secret`).
     """
     codec = SessionCodec(ensure_secret(settings))

@@ -51,8 +51,13 @@ def create_auth_router(ctx: DashboardContext) -> APIRouter:
 
     @router.get("/login/link", include_in_schema=False)
     async def login_link(request: Request, token: str = "") -> Response:
-        digest = ctx.sessions.redeem_login_token(token)
-        if digest is None or await viewer_for_digest(ctx.store, digest) is None:
+        link = ctx.sessions.read_login_token(token)
+        usable = (
+            link is not None
+            and await viewer_for_digest(ctx.store, link.digest) is not None
+            and await ctx.store.use_login_nonce(link.nonce, expires_at=link.expires_at)
+        )
+        if link is None or not usable:
             return _login_form(
                 ctx,
                 request,
@@ -60,7 +65,7 @@ def create_auth_router(ctx: DashboardContext) -> APIRouter:
                 error="This login link has expired or was already used. Sign in with a key.",
                 status=401,
             )
-        return _signed_in(ctx, request, digest, "/")
+        return _signed_in(ctx, request, link.digest, "/")
 
     @router.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:

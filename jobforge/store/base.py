@@ -41,6 +41,7 @@ from jobforge.store.sql import jobs as jobs_sql
 from jobforge.store.sql import leadership as leadership_sql
 from jobforge.store.sql import leases as leases_sql
 from jobforge.store.sql import listing as listing_sql
+from jobforge.store.sql import nonces as nonces_sql
 from jobforge.store.sql import queues as queues_sql
 from jobforge.store.sql import stats as stats_sql
 from jobforge.store.sql import tenants as tenants_sql
@@ -159,6 +160,12 @@ class SqlStore(SteeringOps):
             return await tenants_sql.add_api_key(
                 conn, tenant, digest=digest, prefix=prefix, now=now
             )
+
+    async def use_login_nonce(self, nonce: str, *, expires_at: datetime) -> bool:
+        """Record a one-time login link's nonce as used; False if it already was."""
+        async with self._write() as conn:
+            now = await self._clock(conn)
+            return await nonces_sql.use_login_nonce(conn, nonce, expires_at=expires_at, now=now)
 
     async def find_api_key(self, digest: str) -> tuple[ApiKey, Tenant] | None:
         """The active key with this digest and its tenant, or None."""

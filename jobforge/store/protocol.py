@@ -162,6 +162,10 @@ class Store(Protocol):
     async def add_api_key(self, tenant: str, *, digest: str, prefix: str) -> ApiKey:
         """Store a new key's digest for `tenant`."""
 
+    async def use_login_nonce(self, nonce: str, *, expires_at: datetime) -> bool:
+        """Record the nonce of a one-time dashboard login link as used, until `expires_at`;
+        False if it was used before (in any process, before any restart)."""
+
     async def find_api_key(self, digest: str) -> tuple[ApiKey, Tenant] | None:
         """The active (not revoked) key with this digest and its tenant, or None."""
 

@@ -164,6 +164,14 @@ job_actions = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+login_nonces = Table(
+    "jobforge_login_nonces",
+    metadata,
+    # The nonce of a one-time dashboard login link already used, until the link expires.
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
 queue_pauses = Table(
     "jobforge_queue_pauses",
     metadata,

@@ -103,6 +103,12 @@ async def test_one_time_login_link_works_once(dash: Dash) -> None:
     again = await dash.client().get(path)
     assert again.status_code == 401
     assert "already used" in again.text
+    async with dash.restarted(dash.client()) as restarted:  # a restart does not forget it
+        assert (await restarted.get(path)).status_code == 401
+    fresh = issue_login_token(dash.settings, key)
+    async with dash.restarted(dash.client()) as other_process:  # nor another process
+        assert (await other_process.get(fresh)).status_code == 303
+    assert (await dash.client().get(fresh)).status_code == 401
 
 
 async def test_a_link_signed_with_another_secret_is_refused(dash: Dash) -> None:
