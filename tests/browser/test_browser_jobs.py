@@ -74,6 +74,23 @@ def test_rows_and_counts_update_live(page: Page, server: LiveServer) -> None:
     server.call(lambda: server.control.cancel(uuid.UUID(ids[0]), tenant=None, actor="test"))
     expect(row).to_have_text("cancelled")
 
+    # New jobs are announced only when they belong in the filtered list.
+    page.goto("/jobs?queue=default")
+    notice = page.locator("#new-jobs")
+    other = NewJob(type="t", tenant="ops", queue="elsewhere")
+
+    async def elsewhere_then_cancel() -> None:
+        await server.control.submit(other)
+        await server.control.cancel(uuid.UUID(ids[1]), tenant=None, actor="test")
+
+    server.call(elsewhere_then_cancel)
+    expect(page.locator(f'tr[data-job-id="{ids[1]}"] [data-status]')).to_have_text("cancelled")
+    expect(notice).to_be_hidden()  # the same message carried the job of another queue
+    mine = server.call(lambda: server.control.submit(NewJob(type="t", tenant="ops"))).job.id
+    expect(notice).to_be_visible()
+    notice.get_by_role("link").click()
+    expect(page.locator(f'tr[data-job-id="{mine}"]')).to_have_count(1)
+
 
 def test_filters_survive_reload_and_back(page: Page, server: LiveServer) -> None:
     login(page, server)

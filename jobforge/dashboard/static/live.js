@@ -155,11 +155,23 @@
   }
 
   // ---- jobs table and dead letters ----------------------------------------------------------
+  // Whether a new job belongs in this list, as far as the event tells (a text search is
+  // checked by the server when the notice is followed).
+  function fitsFilter(job) {
+    const f = body.dataset;
+    if (f.filterOpen === "no") return false;
+    const statuses = (f.filterStatuses || "").split(" ").filter(Boolean);
+    if (statuses.length && !statuses.includes(job.status)) return false;
+    if (f.filterType && f.filterType !== job.type) return false;
+    if (f.filterQueue && f.filterQueue !== job.queue) return false;
+    return !(f.filterTenant && f.filterTenant !== job.tenant);
+  }
+
   function updateRows(msg) {
     let unseen = 0;
     for (const job of msg.jobs) {
       const tr = document.querySelector(`tr[data-job-id="${CSS.escape(job.job_id)}"]`);
-      if (!tr) { if (job.event === "job_submitted") unseen += 1; continue; }
+      if (!tr) { if (job.event === "job_submitted" && fitsFilter(job)) unseen += 1; continue; }
       const badge = tr.querySelector("[data-status]");
       if (badge) {
         const state = safeState(job.status);
