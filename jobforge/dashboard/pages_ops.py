@@ -1,8 +1,8 @@
 """Overview, dead letters, queues, and the static files.
 
-`/ui/overview.json` is what live.js refetches (at most about once a second while events
-arrive, and every few seconds regardless, which also covers a worker in another process on
-a SQLite file, whose events cannot reach this process).
+`/ui/overview.json` is what live.js refetches on the overview and queues pages (at most
+about once a second while events arrive, and every few seconds regardless, for changes no
+event announces, such as a pause from another browser).
 """
 
 from __future__ import annotations

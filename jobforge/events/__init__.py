@@ -49,7 +49,7 @@ def open_event_bus(settings: EventBusSettings, store_dialect: str) -> EventBus:
     otherwise LISTEN/NOTIFY when the store is PostgreSQL; otherwise (SQLite) in-process, which
     reaches every subscriber when API and worker share one process (`jobforge up`). A worker
     in another process on the same SQLite file cannot notify this one; the dashboard covers
-    that case by refreshing from the store on a short timer.
+    that case by following the store's changes every second (`dashboard.changes`).
     """
     if settings.redis_url:
         from jobforge.events.redis import RedisEventBus

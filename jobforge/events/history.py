@@ -1,9 +1,10 @@
 """`RecentHistory`: the state changes this process has heard about, per job, bounded.
 
-The store keeps a job's attempts and timestamps, but not who retried or cancelled it. Until
-it records every change durably, the dashboard shows what the event stream carried (state,
-time, actor) for jobs that changed while this process was running. It is bounded (least
-recently changed jobs are forgotten first) and lost on restart, and says so on the page.
+The store keeps a job's attempts, timestamps and the actions people took (who retried or
+cancelled it), but not every state a job passed through: an earlier attempt's start, a
+failure retried since. The dashboard's timeline fills those gaps from what the event stream
+carried while this process was running. It is bounded (least recently changed jobs are
+forgotten first) and lost on restart, and the page marks those entries as such.
 """
 
 from __future__ import annotations
