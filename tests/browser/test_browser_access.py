@@ -62,6 +62,14 @@ def test_pages_fit_a_phone_and_every_control_is_labelled(page: Page, server: Liv
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than a phone"
         screenshot(page, f"phone-{name}")
+    # What matters most in a list is on screen without scrolling sideways.
+    for path, target in [
+        ("/jobs", page.locator(f'tr[data-job-id="{job_id}"] [data-status]')),
+        ("/dlq", page.get_by_role("button", name=f"Retry job {job_id}")),
+    ]:
+        page.goto(path)
+        box = target.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 375, (path, box)
 
 
 def test_keyboard_reaches_navigation_and_forms(page: Page, server: LiveServer) -> None:

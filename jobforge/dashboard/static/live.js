@@ -196,6 +196,9 @@
   function tidyFilters() {
     const form = document.querySelector("form.filters");
     if (!form) return;
+    // Wide screens have room for every filter; phones keep the rarer ones folded.
+    const more = form.querySelector("details.more");
+    if (more && window.matchMedia("(min-width: 48rem)").matches) more.open = true;
     form.addEventListener("submit", () => {
       for (const field of form.querySelectorAll("input:not([type=checkbox]), select")) {
         if (!field.value) field.disabled = true;
