@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,9 +58,14 @@ async def test_unreachable_postgres_is_store_unavailable() -> None:
 
 
 async def test_unopenable_sqlite_is_store_unavailable(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
     store = open_store(f"sqlite:///{tmp_path}/missing/dir/x.db")
     try:
         with pytest.raises(StoreUnavailable):
             await store.ping()
     finally:
         await store.close()
+        # aiosqlite's thread for the failed connection may still be ending; let it end while
+        # this test's loop is open, or it reports "Event loop is closed" in the next test.
+        for thread in set(threading.enumerate()) - before:
+            await asyncio.to_thread(thread.join, 5)
