@@ -18,7 +18,7 @@ from jobforge.domain.states import CANCELLABLE, RETRYABLE_BY_USER, JobState
 from jobforge.store.params import ActionKind, JobAction, JobChange
 from jobforge.store.sql import actions as actions_sql
 from jobforge.store.sql import values_of
-from jobforge.store.sql.jobs import retry_values
+from jobforge.store.sql.jobs import change_of, retry_values
 from jobforge.store.tables import job_actions, jobs
 
 CHUNK = 500
@@ -50,18 +50,6 @@ async def _statuses(
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return {r.id: JobState(r.status) for r in await conn.execute(query)}
-
-
-def _change(row: Any, now: datetime) -> JobChange:
-    return JobChange(
-        id=row.id,
-        tenant=row.tenant,
-        type=row.type,
-        queue=row.queue,
-        status=JobState(row.status),
-        attempts=row.attempts,
-        at=now,
-    )
 
 
 async def _record(
@@ -117,7 +105,7 @@ async def cancel_jobs(
                 )
                 .returning(*_RETURNING)
             )
-            cancelled = [_change(r, now) for r in await conn.execute(stmt)]
+            cancelled = [change_of(r, now) for r in await conn.execute(stmt)]
             await _record(conn, cancelled, before, ActionKind.CANCEL, actor, now)
         asked: list[JobChange] = []
         if running:
@@ -127,7 +115,7 @@ async def cancel_jobs(
                 .values(cancel_requested=True, updated_at=now)
                 .returning(*_RETURNING)
             )
-            asked = [_change(r, now) for r in await conn.execute(stmt)]
+            asked = [change_of(r, now) for r in await conn.execute(stmt)]
             await _record(conn, asked, before, ActionKind.CANCEL_REQUESTED, actor, now)
         out += cancelled + asked
     return out
@@ -154,7 +142,7 @@ async def retry_jobs(
             .values(retry_values(now))
             .returning(*_RETURNING)
         )
-        retried = [_change(r, now) for r in await conn.execute(stmt)]
+        retried = [change_of(r, now) for r in await conn.execute(stmt)]
         await _record(conn, retried, before, ActionKind.RETRY, actor, now)
         out += retried
     return out

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     and_,
     delete,
     null,
@@ -72,14 +73,14 @@ def row_to_job(row: Mapping[Any, Any]) -> Job:
     )
 
 
-def change_of(job: Job, at: datetime) -> JobChange:
-    """The lifecycle-event view of a job that just moved."""
+def change_of(job: Job | Row[Any], at: datetime) -> JobChange:
+    """The lifecycle-event view of a job that just moved (a `Job` or a returned row)."""
     return JobChange(
         id=job.id,
         tenant=job.tenant,
         type=job.type,
         queue=job.queue,
-        status=job.status,
+        status=JobState(job.status),
         attempts=job.attempts,
         at=at,
     )
